@@ -1,0 +1,75 @@
+// Package data loads the image data sets GraphEnas searches on and feeds them in batches.
+//
+// Fashion-MNIST (Xiao et al. 2017, arXiv:1708.07747) is the offline default: Debian's package
+// dataset-fashion-mnist installs its IDX files in /usr/share/datasets/fashion-mnist. CIFAR-10
+// (Krizhevsky 2009) is read from its binary batches when present. Images are kept as bytes
+// (HWC order) and converted to float32 in [0, 1] one batch at a time.
+//
+// The training set is split into a "weights" part, on which the shared weights train, and an
+// "architecture" part, on which architectures are scored (80/20 by default, as in DESIGN.md §4).
+package data
+
+import (
+	"fmt"
+)
+
+// Set is a labelled image set held in memory.
+type Set struct {
+	// Name says where the set came from, e.g. "fashion-mnist/train".
+	Name string
+	// N, Height, Width, Channels give the shape of Pixels: [N, Height, Width, Channels].
+	N, Height, Width, Channels int
+	// Pixels holds the raw pixel bytes, image after image, in HWC order.
+	Pixels []byte
+	// Labels holds one class index per image, each below NumClasses.
+	Labels []uint8
+	// NumClasses is the number of classes.
+	NumClasses int
+	// ClassNames names the classes, if known.
+	ClassNames []string
+}
+
+// ImageSize returns the number of bytes (and of float32 values) per image.
+func (s *Set) ImageSize() int { return s.Height * s.Width * s.Channels }
+
+// validate checks that the set's slices agree with its shape.
+func (s *Set) validate() error {
+	if s.N <= 0 || s.Height <= 0 || s.Width <= 0 || s.Channels <= 0 {
+		return fmt.Errorf("%s: empty or malformed shape [%d,%d,%d,%d]", s.Name, s.N, s.Height, s.Width, s.Channels)
+	}
+	if len(s.Pixels) != s.N*s.ImageSize() {
+		return fmt.Errorf("%s: %d pixel bytes for %d images of %d bytes", s.Name, len(s.Pixels), s.N, s.ImageSize())
+	}
+	if len(s.Labels) != s.N {
+		return fmt.Errorf("%s: %d labels for %d images", s.Name, len(s.Labels), s.N)
+	}
+	for i, l := range s.Labels {
+		if int(l) >= s.NumClasses {
+			return fmt.Errorf("%s: label %d of image %d is out of range [0, %d)", s.Name, l, i, s.NumClasses)
+		}
+	}
+	return nil
+}
+
+// Dataset is a training set and a test set of the same kind of images.
+type Dataset struct {
+	// Name of the data set, e.g. "fashion-mnist".
+	Name string
+	// Dir is the folder it was read from.
+	Dir string
+	// Train and Test are the two official parts.
+	Train, Test *Set
+}
+
+// Load reads the data set called name ("fashion-mnist" or "cifar10"). An empty dir means: look in
+// the standard places (see FindDir).
+func Load(name, dir string) (*Dataset, error) {
+	switch name {
+	case FashionMNIST:
+		return LoadFashionMNIST(dir)
+	case CIFAR10:
+		return LoadCIFAR10(dir)
+	default:
+		return nil, fmt.Errorf("data: unknown data set %q (known: %s, %s)", name, FashionMNIST, CIFAR10)
+	}
+}
