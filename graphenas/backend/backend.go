@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego" // the CPU back-end, always available
+	_ "github.com/gomlx/gomlx/backends/simplego"  // the CPU back-end, always available
 	_ "github.com/gomlx/gomlx/backends/stablehlo" // the XLA back-end, used with a PJRT plugin
 )
 
