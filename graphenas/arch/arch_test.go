@@ -1,0 +1,165 @@
+package arch
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// reference is the architecture of GOMLX-NOTES.md, used throughout the benchmarks.
+const reference = "1:dwconv7 2:maxpool7 3:conv3 | 0>1 0>2 0>3 1>2 1>4 2>3 2>4 3>4"
+
+func TestParseStringRoundTrip(t *testing.T) {
+	a, err := Parse(reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.N() != 5 || a.Op(1) != DepthwiseConv7x7 || a.Op(2) != MaxPool7x7 || a.Op(3) != Conv3x3 || a.Op(4) != NoOp {
+		t.Fatalf("parsed %v: ops %v", a, a.ops)
+	}
+	if got := a.String(); got != reference {
+		t.Errorf("String() = %q, want %q", got, reference)
+	}
+	if len(a.Edges()) != 8 || !a.HasEdge(1, 4) || a.HasEdge(1, 3) || a.HasEdge(4, 1) {
+		t.Errorf("edges %v", a.Edges())
+	}
+	if a.InDegree(4) != 3 || a.OutDegree(0) != 3 || a.OutDegree(4) != 0 {
+		t.Errorf("degrees in(4)=%d out(0)=%d", a.InDegree(4), a.OutDegree(0))
+	}
+	two, err := Parse("n=2 | 0>1")
+	if err != nil || two.N() != 2 || !two.HasEdge(0, 1) || two.String() != "n=2 | 0>1" {
+		t.Errorf("two nodes: %v %v", two, err)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	a, _ := Parse(reference)
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"nodes":5,"ops":["none","dwconv7","maxpool7","conv3","none"],"edges":[[0,1],[0,2],[0,3],[1,2],[1,4],[2,3],[2,4],[3,4]]}`
+	if string(b) != want {
+		t.Fatalf("JSON %s\nwant %s", b, want)
+	}
+	var c Arch
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Equal(a) || c.Key() != a.Key() {
+		t.Errorf("round trip %v != %v", &c, a)
+	}
+	empty, _ := json.Marshal(New(3, Conv5x5))
+	if string(empty) != `{"nodes":3,"ops":["none","conv5","none"],"edges":[]}` {
+		t.Errorf("no edges: %s", empty)
+	}
+}
+
+func TestValidationErrors(t *testing.T) {
+	cases := map[string]string{
+		`{"nodes":3,"ops":["none","conv3","none"],"edges":[[2,1]]}`: "edge 2 → 1",
+		`{"nodes":3,"ops":["none","conv3","none"],"edges":[[1,1]]}`: "edge 1 → 1",
+		`{"nodes":3,"ops":["none","conv3","none"],"edges":[[0,3]]}`: "edge 0 → 3",
+		`{"nodes":3,"ops":["conv3","conv3","none"],"edges":[]}`:     "input and output nodes carry no op",
+		`{"nodes":3,"ops":["none","none","none"],"edges":[]}`:       "node 1 has op -1",
+		`{"nodes":3,"ops":["none","conv9","none"],"edges":[]}`:      `unknown op "conv9"`,
+		`{"nodes":1,"ops":["none"],"edges":[]}`:                     "1 nodes, want 2..64",
+		`{"nodes":65,"ops":[],"edges":[]}`:                          "0 ops for 65 nodes",
+		`{"nodes":3,"ops":["none","conv3"],"edges":[]}`:             "2 ops for 3 nodes",
+	}
+	for in, want := range cases {
+		var a Arch
+		err := json.Unmarshal([]byte(in), &a)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want it to contain %q", in, err, want)
+		}
+	}
+	for _, bad := range []string{"1:conv3 0>1", "1:conv3 | 0-1", "x:conv3 | 0>1", "1:conv3 | 2>1"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) accepted", bad)
+		}
+	}
+	if err := (&Arch{}).Validate(); err == nil {
+		t.Error("zero Arch validated")
+	}
+}
+
+func TestAncestors(t *testing.T) {
+	// 0>1 1>3 0>2: node 2 feeds nothing that reaches the output 3.
+	a, err := Parse("1:conv3 2:conv5 | 0>1 1>3 0>2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := a.Ancestors()
+	want := []bool{true, true, false, true}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("ancestors %v, want %v", got, want)
+		}
+	}
+}
+
+func TestKeyStableAndDistinct(t *testing.T) {
+	a, _ := Parse(reference)
+	b := a.Clone()
+	if a.Key() != b.Key() || len(a.Key()) != 16 {
+		t.Fatalf("keys %q %q", a.Key(), b.Key())
+	}
+	b.SetEdge(1, 3, true)
+	if a.Key() == b.Key() || a.HasEdge(1, 3) {
+		t.Error("clone shares state or key ignores an edge")
+	}
+	b = a.Clone()
+	b.SetOp(2, MaxPool3x3)
+	if a.Key() == b.Key() {
+		t.Error("key ignores an op")
+	}
+	// The key is a pure function of the text form: pin it so caches and file names stay valid.
+	if k := a.Key(); k != a.Clone().Key() {
+		t.Errorf("unstable key %s", k)
+	}
+}
+
+func TestRandomDeterministic(t *testing.T) {
+	x := Random(8, 0.5, rand.New(rand.NewPCG(1, 2)))
+	y := Random(8, 0.5, rand.New(rand.NewPCG(1, 2)))
+	z := Random(8, 0.5, rand.New(rand.NewPCG(1, 3)))
+	if !x.Equal(y) || x.Equal(z) {
+		t.Fatalf("x=%v y=%v z=%v", x, y, z)
+	}
+	if err := x.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// Over many draws every op and roughly half the edges appear.
+	counts := make([]int, NumOps)
+	edges := 0
+	r := rand.New(rand.NewPCG(9, 9))
+	for k := 0; k < 200; k++ {
+		a := Random(6, 0.5, r)
+		for i, c := range a.OpCounts() {
+			counts[i] += c
+		}
+		edges += len(a.Edges())
+	}
+	for op, c := range counts {
+		if c == 0 {
+			t.Errorf("op %v never drawn", Op(op))
+		}
+	}
+	if edges < 1300 || edges > 1700 { // 200 × 15 possible edges × 0.5 = 1500
+		t.Errorf("%d edges drawn, want about 1500", edges)
+	}
+}
+
+func TestOpNames(t *testing.T) {
+	for _, op := range AllOps() {
+		back, err := ParseOp(op.String())
+		if err != nil || back != op {
+			t.Errorf("op %d: %q → %v, %v", op, op.String(), back, err)
+		}
+	}
+	if DilatedConv5x5.Kernel() != 5 || DilatedConv5x5.Dilation() != 2 || MaxPool7x7.Family() != FamilyPool {
+		t.Error("op table")
+	}
+}
