@@ -1,0 +1,106 @@
+package supergraph
+
+import (
+	"fmt"
+
+	"github.com/graphenas/graphenas/graphenas/arch"
+)
+
+// Config holds the supergraph's shape and the shared weights' optimiser settings. The zero value
+// of a field means its default (DefaultConfig), the original GraphEnas settings.
+type Config struct {
+	// Seed makes weight initialisation, data order and time-budget draws reproducible.
+	Seed uint64
+	// Nodes is N, the number of nodes of every architecture (input and output included).
+	Nodes int
+	// Channels is C, the channel count of stage 0; stage s has C·2^s.
+	Channels int
+	// LayersPerStage is L: node i is in stage i/L, and each stage halves the resolution.
+	LayersPerStage int
+	// BatchSize is the number of images per training and evaluation batch.
+	BatchSize int
+	// LearningRate of SGD with momentum on the shared weights.
+	LearningRate float64
+	// Momentum of SGD (PyTorch's convention: v ← μ·v + g; w ← w − lr·v).
+	Momentum float64
+	// BNMomentum is the weight of a new batch in batch-norm's running statistics (PyTorch's 0.1).
+	BNMomentum float64
+	// WeightsFraction is the share of the training set the weights train on; the rest scores
+	// architectures.
+	WeightsFraction float64
+	// CacheSize bounds the number of architectures whose executables are kept.
+	CacheSize int
+}
+
+// DefaultConfig returns the original GraphEnas child network: 5 nodes, 20 channels, 4 layers
+// between halvings, batch 64, SGD lr 1e-3 with momentum 0.9, an 80/20 split.
+func DefaultConfig() Config {
+	return Config{Seed: 1, Nodes: 5, Channels: 20, LayersPerStage: 4, BatchSize: 64,
+		LearningRate: 1e-3, Momentum: 0.9, BNMomentum: 0.1, WeightsFraction: 0.8, CacheSize: 32}
+}
+
+// withDefaults fills zero fields from DefaultConfig and checks the result.
+func (c Config) withDefaults() (Config, error) {
+	d := DefaultConfig()
+	if c.Nodes == 0 {
+		c.Nodes = d.Nodes
+	}
+	if c.Channels == 0 {
+		c.Channels = d.Channels
+	}
+	if c.LayersPerStage == 0 {
+		c.LayersPerStage = d.LayersPerStage
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = d.BatchSize
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = d.LearningRate
+	}
+	if c.Momentum == 0 {
+		c.Momentum = d.Momentum
+	}
+	if c.BNMomentum == 0 {
+		c.BNMomentum = d.BNMomentum
+	}
+	if c.WeightsFraction == 0 {
+		c.WeightsFraction = d.WeightsFraction
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = d.CacheSize
+	}
+	switch {
+	case c.Nodes < arch.MinNodes || c.Nodes > arch.MaxNodes:
+		return c, fmt.Errorf("supergraph: %d nodes, want %d..%d", c.Nodes, arch.MinNodes, arch.MaxNodes)
+	case c.Channels < 1 || c.Channels > 4096:
+		return c, fmt.Errorf("supergraph: %d channels, want 1..4096", c.Channels)
+	case c.LayersPerStage < 1:
+		return c, fmt.Errorf("supergraph: %d layers per stage, want at least 1", c.LayersPerStage)
+	case c.BatchSize < 1:
+		return c, fmt.Errorf("supergraph: batch size %d, want at least 1", c.BatchSize)
+	case c.LearningRate < 0 || c.Momentum < 0 || c.Momentum >= 1:
+		return c, fmt.Errorf("supergraph: learning rate %g / momentum %g out of range", c.LearningRate, c.Momentum)
+	case c.BNMomentum <= 0 || c.BNMomentum > 1:
+		return c, fmt.Errorf("supergraph: batch-norm momentum %g, want (0, 1]", c.BNMomentum)
+	case c.WeightsFraction <= 0 || c.WeightsFraction >= 1:
+		return c, fmt.Errorf("supergraph: weights fraction %g, want (0, 1)", c.WeightsFraction)
+	case c.CacheSize < 1:
+		return c, fmt.Errorf("supergraph: cache size %d, want at least 1", c.CacheSize)
+	}
+	return c, nil
+}
+
+// Stage returns node i's stage, i/L.
+func (c Config) Stage(i int) int { return i / c.LayersPerStage }
+
+// NodeChannels returns node i's channel count, C·2^stage.
+func (c Config) NodeChannels(i int) int { return c.Channels << c.Stage(i) }
+
+// NodeSize returns node i's spatial size for images of height h and width w: halved (ceil) once
+// per stage.
+func (c Config) NodeSize(i, h, w int) (int, int) {
+	for s := 0; s < c.Stage(i); s++ {
+		h, w = (h+1)/2, (w+1)/2
+	}
+	return h, w
+}

@@ -1,0 +1,329 @@
+// Package supergraph is the child network of GraphEnas: one set of shared weights for every
+// architecture the search can visit (ENAS weight sharing: Pham et al. 2018, "Efficient Neural
+// Architecture Search via Parameter Sharing", arXiv:1802.03268), trained for a budget on the
+// architecture the controller chose.
+//
+// The network is DESIGN.md §2: a DAG of N nodes; node 0 is a batch-norm and 1×1 conv stem; node
+// j sums 1×1-conv links from its inputs (max-pooled once per stage crossed), then batch-norm, its
+// op, and fuzzy ReLU; the output node feeds global average pooling and a linear head. Only
+// ancestors of the output are computed, and only the weights they use are updated.
+//
+// On GoMLX's pure-Go back-end every op is built from products, slices and element-wise ops with a
+// hand-written backward pass (see tape.go and layers.go): that back-end can neither differentiate
+// convolutions nor run them fast. The same formulation runs on the XLA back-end.
+package supergraph
+
+import (
+	"container/list"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/data"
+)
+
+// Budget says how long Train trains: a number of batches (reproducible; tests use it) or
+// wall-clock time, optionally drawn uniformly from [0, 2·Time] at each call as the original
+// GraphEnas does, so that slow but strong architectures are not favoured.
+type Budget struct {
+	// Batches, when positive, is the exact number of batches.
+	Batches int
+	// Time, when Batches is zero, is the training time.
+	Time time.Duration
+	// RandomTime draws the time budget uniformly from [0, 2·Time].
+	RandomTime bool
+}
+
+// BatchBudget returns a budget of n batches.
+func BatchBudget(n int) Budget { return Budget{Batches: n} }
+
+// TimeBudget returns a wall-clock budget.
+func TimeBudget(d time.Duration) Budget { return Budget{Time: d} }
+
+// String describes the budget.
+func (b Budget) String() string {
+	switch {
+	case b.Batches > 0:
+		return fmt.Sprintf("%d batches", b.Batches)
+	case b.RandomTime:
+		return fmt.Sprintf("U[0, %v]", 2*b.Time)
+	default:
+		return b.Time.String()
+	}
+}
+
+// TrainResult reports one call of Train.
+type TrainResult struct {
+	// Batches trained, and the wall-clock seconds they took (graph building included).
+	Batches int     `json:"batches"`
+	Seconds float64 `json:"seconds"`
+	// Loss and Accuracy are the means over the finite batches.
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+	// NonFinite counts batches whose loss or gradients were NaN or Inf: they updated nothing.
+	NonFinite int `json:"non_finite"`
+	// BuildSeconds is the time spent building executables for a new architecture.
+	BuildSeconds float64 `json:"build_seconds"`
+}
+
+// EvalResult reports an evaluation.
+type EvalResult struct {
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+	Images   int     `json:"images"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// Supergraph owns the shared weights, their optimiser state, the data iterators and a bounded
+// cache of executables per architecture.
+type Supergraph struct {
+	cfg     Config
+	backend backends.Backend
+	ctx     *context.Context
+	ds      *data.Dataset
+	rng     *rand.Rand
+
+	trainBatches, archBatches *data.Batcher
+	batch                     data.Batch
+
+	cache    map[string]*list.Element // arch key → element of lru holding *compiled
+	lru      *list.List
+	lastHits struct{ hit, miss int }
+}
+
+// compiled holds one architecture's executables.
+type compiled struct {
+	key         string
+	train, eval *context.Exec
+}
+
+// New creates the supergraph for the data set ds on backend, with fresh weights from cfg.Seed.
+func New(backend backends.Backend, ds *data.Dataset, cfg Config) (*Supergraph, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if backend == nil || ds == nil || ds.Train == nil || ds.Test == nil {
+		return nil, fmt.Errorf("supergraph: need a back-end and a data set with training and test images")
+	}
+	weightsIdx, archIdx, err := data.Split(ds.Train.N, cfg.WeightsFraction, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("supergraph: %w", err)
+	}
+	trainBatches, err := data.NewBatcher(ds.Train, weightsIdx, cfg.BatchSize, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("supergraph: weights split: %w", err)
+	}
+	archBatches, err := data.NewBatcher(ds.Train, archIdx, cfg.BatchSize, cfg.Seed+1)
+	if err != nil {
+		return nil, fmt.Errorf("supergraph: architecture split: %w", err)
+	}
+	s := &Supergraph{cfg: cfg, backend: backend, ctx: context.New(), ds: ds,
+		rng:          rand.New(rand.NewPCG(cfg.Seed, 0xB0D6E7)),
+		trainBatches: trainBatches, archBatches: archBatches,
+		cache: map[string]*list.Element{}, lru: list.New()}
+	newWeights(s.ctx, cfg, ds.Train.Channels, ds.Train.NumClasses, cfg.Seed)
+	return s, nil
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (s *Supergraph) Config() Config { return s.cfg }
+
+// Context returns the GoMLX context holding the shared weights.
+func (s *Supergraph) Context() *context.Context { return s.ctx }
+
+// Backend returns the GoMLX back-end.
+func (s *Supergraph) Backend() backends.Backend { return s.backend }
+
+// Check returns an error when a does not fit this supergraph.
+func (s *Supergraph) Check(a *arch.Arch) error {
+	if a == nil {
+		return fmt.Errorf("supergraph: nil architecture")
+	}
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if a.N() != s.cfg.Nodes {
+		return fmt.Errorf("supergraph: architecture has %d nodes, the supergraph %d", a.N(), s.cfg.Nodes)
+	}
+	return nil
+}
+
+// executables returns a's executables, building them on a cache miss (and evicting the least
+// recently used architecture when the cache is full). built reports a miss.
+func (s *Supergraph) executables(a *arch.Arch) (c *compiled, built bool, err error) {
+	key := a.Key()
+	if el, ok := s.cache[key]; ok {
+		s.lru.MoveToFront(el)
+		s.lastHits.hit++
+		return el.Value.(*compiled), false, nil
+	}
+	s.lastHits.miss++
+	a = a.Clone()
+	cfg := s.cfg
+	train, err := context.NewExec(s.backend, s.ctx, func(ctx *context.Context, images, labels, lr *Node) []*Node {
+		return trainStep(cfg, ctx, a, images, labels, lr)
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("supergraph: building the training graph of %v: %w", a, err)
+	}
+	eval, err := context.NewExec(s.backend, s.ctx, func(ctx *context.Context, images, labels *Node) []*Node {
+		return evalStep(cfg, ctx, a, images, labels)
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("supergraph: building the evaluation graph of %v: %w", a, err)
+	}
+	c = &compiled{key: key, train: train, eval: eval}
+	s.cache[key] = s.lru.PushFront(c)
+	for s.lru.Len() > s.cfg.CacheSize {
+		old := s.lru.Remove(s.lru.Back()).(*compiled)
+		delete(s.cache, old.key)
+		old.train.Finalize()
+		old.eval.Finalize()
+	}
+	return c, true, nil
+}
+
+// Train trains the shared weights on architecture a for the budget, on the weights split.
+func (s *Supergraph) Train(a *arch.Arch, budget Budget) (TrainResult, error) {
+	var res TrainResult
+	if err := s.Check(a); err != nil {
+		return res, err
+	}
+	start := time.Now()
+	c, built, err := s.executables(a)
+	if err != nil {
+		return res, err
+	}
+	limit := budget.Time
+	if budget.Batches <= 0 && budget.RandomTime {
+		limit = time.Duration(s.rng.Float64() * 2 * float64(budget.Time))
+	}
+	if budget.Batches <= 0 && limit <= 0 && !budget.RandomTime {
+		return res, fmt.Errorf("supergraph: empty budget %+v", budget)
+	}
+	lr := float32(s.cfg.LearningRate)
+	var lossSum, correctSum float64
+	finiteBatches := 0
+	for {
+		if budget.Batches > 0 && res.Batches >= budget.Batches {
+			break
+		}
+		if budget.Batches <= 0 && time.Since(start) >= limit {
+			break
+		}
+		b := s.trainBatches.Next(&s.batch)
+		images, labels := s.batchTensors(b)
+		t0 := time.Now()
+		out, err := c.train.Exec(images, labels, lr)
+		if err != nil {
+			return res, fmt.Errorf("supergraph: training %v: %w", a, err)
+		}
+		if built && res.Batches == 0 {
+			res.BuildSeconds = time.Since(t0).Seconds() // the first call builds the graph.
+		}
+		res.Batches++
+		loss, correct, finite := scalar(out[0]), scalar(out[1]), scalar(out[2])
+		if finite == 0 || math.IsNaN(loss) || math.IsInf(loss, 0) {
+			res.NonFinite++
+			continue
+		}
+		finiteBatches++
+		lossSum += loss
+		correctSum += correct
+	}
+	if finiteBatches > 0 {
+		res.Loss = lossSum / float64(finiteBatches)
+		res.Accuracy = correctSum / float64(finiteBatches*s.cfg.BatchSize)
+	} else {
+		res.Loss, res.Accuracy = math.NaN(), math.NaN()
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// Evaluate returns the mean loss and accuracy of a on the next batches of the architecture split.
+func (s *Supergraph) Evaluate(a *arch.Arch, batches int) (EvalResult, error) {
+	if batches <= 0 {
+		return EvalResult{}, fmt.Errorf("supergraph: evaluate on %d batches", batches)
+	}
+	return s.evaluate(a, func(k int) (*data.Batch, bool) {
+		if k >= batches {
+			return nil, false
+		}
+		return s.archBatches.Next(&s.batch), true
+	})
+}
+
+// Test returns the loss and accuracy of a on the whole test set.
+func (s *Supergraph) Test(a *arch.Arch) (EvalResult, error) {
+	test, err := data.NewBatcher(s.ds.Test, nil, min(s.cfg.BatchSize, s.ds.Test.N), 0)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	bs := test.BatchSize()
+	var batch data.Batch
+	return s.evaluate(a, func(k int) (*data.Batch, bool) {
+		start := k * bs
+		if start >= s.ds.Test.N {
+			return nil, false
+		}
+		return test.Sequential(start, min(bs, s.ds.Test.N-start), &batch), true
+	})
+}
+
+// evaluate runs the inference graph of a over the batches next returns.
+func (s *Supergraph) evaluate(a *arch.Arch, next func(k int) (*data.Batch, bool)) (EvalResult, error) {
+	var res EvalResult
+	if err := s.Check(a); err != nil {
+		return res, err
+	}
+	start := time.Now()
+	c, _, err := s.executables(a)
+	if err != nil {
+		return res, err
+	}
+	var lossSum, correctSum float64
+	for k := 0; ; k++ {
+		b, ok := next(k)
+		if !ok {
+			break
+		}
+		images, labels := s.batchTensors(b)
+		out, err := c.eval.Exec(images, labels)
+		if err != nil {
+			return res, fmt.Errorf("supergraph: evaluating %v: %w", a, err)
+		}
+		lossSum += scalar(out[0])
+		correctSum += scalar(out[1])
+		res.Images += b.Size
+	}
+	res.Loss = lossSum / float64(res.Images)
+	res.Accuracy = correctSum / float64(res.Images)
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// batchTensors wraps a batch as tensors: images [B, H, W, C] and labels [B].
+func (s *Supergraph) batchTensors(b *data.Batch) (*tensors.Tensor, *tensors.Tensor) {
+	set := s.ds.Train
+	images := tensors.FromFlatDataAndDimensions(append([]float32(nil), b.Images...), b.Size, set.Height, set.Width, set.Channels)
+	labels := tensors.FromFlatDataAndDimensions(append([]int32(nil), b.Labels...), b.Size)
+	return images, labels
+}
+
+// CacheStats returns how many executable look-ups hit and missed the cache so far.
+func (s *Supergraph) CacheStats() (hits, misses int) { return s.lastHits.hit, s.lastHits.miss }
+
+// scalar reads a scalar float32 tensor.
+func scalar(t *tensors.Tensor) float64 {
+	defer t.FinalizeAll()
+	return float64(tensors.ToScalar[float32](t))
+}
