@@ -2,16 +2,19 @@ module github.com/graphenas/graphenas
 
 go 1.26.8
 
-require github.com/gomlx/gomlx v0.25.0
+require (
+	github.com/gomlx/gomlx v0.25.0
+	github.com/gomlx/gopjrt v0.10.0
+)
 
 require (
+	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/fatih/color v1.18.0 // indirect
 	github.com/fsnotify/fsnotify v1.8.0 // indirect
 	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/go-zeromq/goczmq/v4 v4.2.2 // indirect
 	github.com/go-zeromq/zmq4 v0.17.0 // indirect
 	github.com/gofrs/uuid v4.4.0+incompatible // indirect
-	github.com/gomlx/gopjrt v0.10.0 // indirect
 	github.com/gomlx/stablehlo v0.2.0 // indirect
 	github.com/janpfeifer/gonb v0.11.1 // indirect
 	github.com/janpfeifer/must v0.2.0 // indirect

@@ -1,9 +1,9 @@
 package supergraph
 
 import (
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gopjrt/dtypes"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 )
