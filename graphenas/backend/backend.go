@@ -25,6 +25,12 @@ const (
 	StableHLO = "stablehlo" // XLA through a PJRT plugin.
 )
 
+// simpleGoConfig is how GraphEnas starts simplego: with unlimited parallelism. With its default
+// worker pool, simplego v0.25 deadlocks when several batched DotGenerals run at once (each waits
+// for a worker held by another; seen on the child network's training graph), and running the ops
+// one at a time instead ("ops_sequential") measured 1.5× slower.
+const simpleGoConfig = SimpleGo + ":parallelism=-1"
+
 // EnvBackend is GoMLX's environment variable that forces a back-end ("go", "stablehlo:cuda",
 // "stablehlo:/path/to/plugin.so").
 const EnvBackend = backends.ConfigEnvVar
@@ -66,6 +72,9 @@ func Choose() Choice {
 	if cfg, ok := os.LookupEnv(EnvBackend); ok && cfg != "" {
 		c := Choice{Config: cfg, Name: shortName(cfg), Forced: true, Searched: searched,
 			Reason: fmt.Sprintf("$%s=%q was set", EnvBackend, cfg)}
+		if cfg == SimpleGo || cfg == "simplego" {
+			c.Config = simpleGoConfig // a bare "go" gets the setting that avoids the deadlock.
+		}
 		if name, arg, _ := strings.Cut(cfg, ":"); name == StableHLO && strings.HasSuffix(arg, ".so") {
 			c.Plugin = arg
 		}
@@ -84,7 +93,7 @@ func Choose() Choice {
 			LibraryDirs: p.LibraryDirs, Searched: searched,
 			Reason: fmt.Sprintf("a PJRT %q plugin was found at %s", p.Name, p.Path)}
 	}
-	return Choice{Config: SimpleGo, Name: "simplego", Searched: searched,
+	return Choice{Config: simpleGoConfig, Name: "simplego", Searched: searched,
 		Reason: "no PJRT plugin was found (searched " + strings.Join(searched, ", ") + "), so the pure-Go CPU back-end runs"}
 }
 
@@ -100,10 +109,10 @@ func New() (backends.Backend, Choice, error) {
 		return nil, c, fmt.Errorf("backend: starting %q (from $%s): %w", c.Config, EnvBackend, err)
 	}
 	c.Warning = fmt.Sprintf("%s failed to start (%v); falling back to simplego", c.Config, err)
-	c.Config, c.Name, c.Plugin, c.LibraryDirs = SimpleGo, "simplego", "", nil
+	c.Config, c.Name, c.Plugin, c.LibraryDirs = simpleGoConfig, "simplego", "", nil
 	c.Reason = "the PJRT plugin found could not be started, so the pure-Go CPU back-end runs"
 	fmt.Fprintln(os.Stderr, "graphenas: warning:", c.Warning)
-	b, err = newBackend(SimpleGo)
+	b, err = newBackend(simpleGoConfig)
 	if err != nil {
 		return nil, c, fmt.Errorf("backend: starting simplego: %w", err)
 	}
@@ -111,15 +120,21 @@ func New() (backends.Backend, Choice, error) {
 }
 
 // NewSimpleGo starts the pure-Go back-end, whatever the environment says.
-func NewSimpleGo() (backends.Backend, error) { return newBackend(SimpleGo) }
+func NewSimpleGo() (backends.Backend, error) { return newBackend(simpleGoConfig) }
 
-// newBackend starts a back-end, turning GoMLX's panics into errors.
+// newBackend starts a back-end, turning GoMLX's panics into errors. simplego prints its
+// settings on standard output, which would corrupt `graphenas env --json`: that line is dropped.
 func newBackend(config string) (b backends.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
+	if devNull, e := os.OpenFile(os.DevNull, os.O_WRONLY, 0); e == nil {
+		stdout := os.Stdout
+		os.Stdout = devNull
+		defer func() { os.Stdout = stdout; devNull.Close() }()
+	}
 	return backends.NewWithConfig(config)
 }
 

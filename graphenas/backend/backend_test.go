@@ -23,7 +23,7 @@ func TestChooseSimpleGoWithoutPlugin(t *testing.T) {
 		t.Skip("this machine has a system-wide PJRT plugin")
 	}
 	c := Choose()
-	if c.Name != "simplego" || c.Config != SimpleGo || c.Forced {
+	if c.Name != "simplego" || c.Config != "go:parallelism=-1" || c.Forced {
 		t.Fatalf("choice %+v", c)
 	}
 	if !strings.Contains(c.Reason, "no PJRT plugin") || !strings.Contains(c.Reason, "/usr/local/lib/gomlx/pjrt") {
@@ -52,6 +52,15 @@ func TestEnvOverrides(t *testing.T) {
 	// Forced and broken: an error, never a silent fallback.
 	if _, _, err := New(); err == nil {
 		t.Fatal("a forced missing plugin started")
+	}
+	// A bare "go" gets the worker setting that avoids simplego's deadlock; explicit options stay.
+	t.Setenv(EnvBackend, "go")
+	if c := Choose(); c.Config != "go:parallelism=-1" || c.Name != "simplego" || !c.Forced {
+		t.Errorf("GOMLX_BACKEND=go: %+v", c)
+	}
+	t.Setenv(EnvBackend, "go:ops_sequential")
+	if c := Choose(); c.Config != "go:ops_sequential" {
+		t.Errorf("GOMLX_BACKEND=go:ops_sequential: %+v", c)
 	}
 }
 
