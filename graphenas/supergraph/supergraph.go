@@ -197,6 +197,9 @@ func (s *Supergraph) Train(a *arch.Arch, budget Budget) (TrainResult, error) {
 	if err := s.Check(a); err != nil {
 		return res, err
 	}
+	if budget.Batches <= 0 && budget.Time <= 0 {
+		return res, fmt.Errorf("supergraph: empty budget %+v: give batches or a time", budget)
+	}
 	start := time.Now()
 	c, built, err := s.executables(a)
 	if err != nil {
@@ -205,9 +208,6 @@ func (s *Supergraph) Train(a *arch.Arch, budget Budget) (TrainResult, error) {
 	limit := budget.Time
 	if budget.Batches <= 0 && budget.RandomTime {
 		limit = time.Duration(s.rng.Float64() * 2 * float64(budget.Time))
-	}
-	if budget.Batches <= 0 && limit <= 0 && !budget.RandomTime {
-		return res, fmt.Errorf("supergraph: empty budget %+v", budget)
 	}
 	lr := float32(s.cfg.LearningRate)
 	var lossSum, correctSum float64
