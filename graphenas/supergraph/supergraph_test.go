@@ -29,7 +29,9 @@ func newTiny(t *testing.T, cfg Config, ds *data.Dataset) *Supergraph {
 	return sg
 }
 
-func mustParse(t *testing.T, s string) *arch.Arch {
+func mustParseB(t testing.TB, s string) *arch.Arch { return mustParse(t, s) }
+
+func mustParse(t testing.TB, s string) *arch.Arch {
 	t.Helper()
 	a, err := arch.Parse(s)
 	if err != nil {
