@@ -42,20 +42,41 @@ func perChannel(v, x *Node) *Node {
 	return Reshape(repeatAxis(Reshape(v, 1, c), 0, x.Shape().Size()/c), d...)
 }
 
+// smallProblem is the largest per-batch output (rows × columns) that simplego v0.25 multiplies
+// with its unpadded kernel, in parallel over the batch (16 blocks of 32×32); above it, it pads
+// both operands to 32×32 blocks, which wastes much of the work for our 20- to 180-wide operands.
+const smallProblem = 16 * 32 * 32
+
+// rowSplit returns the smallest f dividing r such that (r/f)·n fits smallProblem.
+func rowSplit(r, n int) int {
+	for f := 1; f <= r; f++ {
+		if r%f == 0 && (r/f)*n <= smallProblem {
+			return f
+		}
+	}
+	return r
+}
+
 // batchedMatMul returns x·w for x [B, R, K] and w [K, N]: [B, R, N].
 func batchedMatMul(x, w *Node) *Node {
-	b := x.Shape().Dimensions[0]
+	d := x.Shape().Dimensions
+	b, r := d[0], d[1]
 	k, n := w.Shape().Dimensions[0], w.Shape().Dimensions[1]
-	wt := repeatAxis(Reshape(Transpose(w, 0, 1), 1, n, k), 0, b) // [B, N, K]
-	return DotGeneral(x, []int{2}, []int{0}, wt, []int{2}, []int{0})
+	f := rowSplit(r, n)
+	wt := repeatAxis(Reshape(Transpose(w, 0, 1), 1, n, k), 0, b*f) // [B·f, N, K]
+	y := DotGeneral(Reshape(x, b*f, r/f, k), []int{2}, []int{0}, wt, []int{2}, []int{0})
+	return Reshape(y, b, r, n)
 }
 
 // batchedMatMulT returns dy·wᵀ for dy [B, R, N] and w [K, N]: [B, R, K].
 func batchedMatMulT(dy, w *Node) *Node {
-	b := dy.Shape().Dimensions[0]
+	d := dy.Shape().Dimensions
+	b, r := d[0], d[1]
 	k, n := w.Shape().Dimensions[0], w.Shape().Dimensions[1]
-	wb := repeatAxis(Reshape(w, 1, k, n), 0, b) // [B, K, N]
-	return DotGeneral(dy, []int{2}, []int{0}, wb, []int{2}, []int{0})
+	f := rowSplit(r, k)
+	wb := repeatAxis(Reshape(w, 1, k, n), 0, b*f) // [B·f, K, N]
+	y := DotGeneral(Reshape(dy, b*f, r/f, n), []int{2}, []int{0}, wb, []int{2}, []int{0})
+	return Reshape(y, b, r, k)
 }
 
 // weightGrad returns Σ_b xᵀ·dy for x [B, R, K] and dy [B, R, N]: [K, N].
