@@ -1,0 +1,221 @@
+package supergraph
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/data"
+)
+
+// ReferenceArch is the architecture GOMLX-NOTES.md measured, used by every child benchmark.
+const ReferenceArch = "1:dwconv7 2:maxpool7 3:conv3 | 0>1 0>2 0>3 1>2 1>4 2>3 2>4 3>4"
+
+// ChildBench is the result of BenchChild.
+type ChildBench struct {
+	Backend          string  `json:"backend"`
+	Arch             string  `json:"arch"`
+	BatchSize        int     `json:"batch_size"`
+	TrainImagesPerS  float64 `json:"train_images_per_s"`
+	EvalImagesPerS   float64 `json:"eval_images_per_s"`
+	TrainBatches     int     `json:"train_batches"`
+	SwitchNewMs      float64 `json:"switch_new_ms"`
+	SwitchCachedMs   float64 `json:"switch_cached_ms"`
+	SteadyBatchMs    float64 `json:"steady_batch_ms"`
+	SecondsRequested float64 `json:"seconds"`
+}
+
+// BenchChild measures the child network of cfg on ds for about seconds: training and evaluation
+// throughput on ReferenceArch, the extra cost of the first batch of a new architecture (graph
+// building and compilation), and the cost of switching to a cached one.
+func BenchChild(backend backends.Backend, backendName string, ds *data.Dataset, cfg Config, seconds float64) (ChildBench, error) {
+	res := ChildBench{Backend: backendName, Arch: ReferenceArch, SecondsRequested: seconds}
+	sg, err := New(backend, ds, cfg)
+	if err != nil {
+		return res, err
+	}
+	res.BatchSize = sg.cfg.BatchSize
+	ref, err := arch.Parse(ReferenceArch)
+	if err != nil {
+		return res, err
+	}
+	if sg.cfg.Nodes != ref.N() {
+		return res, fmt.Errorf("bench: the reference architecture has %d nodes, the configuration %d", ref.N(), sg.cfg.Nodes)
+	}
+	if _, err := sg.Train(ref, BatchBudget(1)); err != nil { // builds the graph
+		return res, err
+	}
+
+	// Training throughput.
+	var batchTimes []float64
+	start := time.Now()
+	for time.Since(start).Seconds() < seconds/2 || len(batchTimes) < 2 {
+		r, err := sg.Train(ref, BatchBudget(1))
+		if err != nil {
+			return res, err
+		}
+		batchTimes = append(batchTimes, r.Seconds)
+	}
+	res.TrainBatches = len(batchTimes)
+	res.TrainImagesPerS = float64(len(batchTimes)*sg.cfg.BatchSize) / time.Since(start).Seconds()
+	res.SteadyBatchMs = 1000 * median(batchTimes)
+
+	// Evaluation throughput.
+	if _, err := sg.Evaluate(ref, 1); err != nil {
+		return res, err
+	}
+	evalImages := 0
+	start = time.Now()
+	for time.Since(start).Seconds() < seconds/4 || evalImages < 2*sg.cfg.BatchSize {
+		r, err := sg.Evaluate(ref, 1)
+		if err != nil {
+			return res, err
+		}
+		evalImages += r.Images
+	}
+	res.EvalImagesPerS = float64(evalImages) / time.Since(start).Seconds()
+
+	// A new architecture: the first batch costs its graph building on top of a steady batch.
+	// Each is the reference with one op changed, so the compute is comparable.
+	r := rand.New(rand.NewPCG(sg.cfg.Seed, 77))
+	var extra []float64
+	for k := 0; k < 3; k++ {
+		b := ref.Clone()
+		b.SetOp(1+r.IntN(ref.N()-2), arch.Op(r.IntN(arch.NumOps)))
+		b.SetEdge(0, ref.N()-1, k%2 == 0)
+		first, err := sg.Train(b, BatchBudget(1))
+		if err != nil {
+			return res, err
+		}
+		var steady []float64
+		for i := 0; i < 2; i++ {
+			s, err := sg.Train(b, BatchBudget(1))
+			if err != nil {
+				return res, err
+			}
+			steady = append(steady, s.Seconds)
+		}
+		extra = append(extra, first.Seconds-median(steady))
+	}
+	res.SwitchNewMs = 1000 * max(median(extra), 0)
+
+	// A cached architecture: the switch is the look-up of its executables.
+	t0 := time.Now()
+	const lookups = 100
+	for i := 0; i < lookups; i++ {
+		if _, built, err := sg.executables(ref); err != nil || built {
+			return res, fmt.Errorf("bench: the reference architecture fell out of the cache: %v", err)
+		}
+	}
+	res.SwitchCachedMs = 1000 * time.Since(t0).Seconds() / lookups
+	return res, nil
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// OpBench is the time of one op alone on a [B, H, W, C] float32 activation.
+type OpBench struct {
+	Op         string  `json:"op"`
+	ForwardMs  float64 `json:"forward_ms"`
+	BackwardMs float64 `json:"forward_backward_ms"`
+}
+
+// BenchOps times every op of the catalogue, plus a 1×1 link, batch-norm and fuzzy ReLU, on a
+// [b, h, w, c] activation: the forward pass alone, and forward plus the hand-written backward.
+func BenchOps(backend backends.Backend, b, h, w, c, repeats int) ([]OpBench, error) {
+	type layer struct {
+		name string
+		fn   func(t *tape, x *Node) *Node
+	}
+	ones := func(g *Graph, dims ...int) *Node { return MulScalar(Ones(g, shapeF32(dims...)), 0.01) }
+	layers := []layer{
+		{"link 1x1", func(t *tape, x *Node) *Node { return pointwiseConv(t, x, ones(x.Graph(), c, c)) }},
+		{"batch-norm", func(t *tape, x *Node) *Node {
+			y, _, _ := batchNormTrain(t, x, ones(x.Graph(), c), ones(x.Graph(), c))
+			return y
+		}},
+		{"fuzzy relu", fuzzyReLU},
+	}
+	for _, op := range arch.AllOps() {
+		op := op
+		k := op.Kernel()
+		layers = append(layers, layer{op.String(), func(t *tape, x *Node) *Node {
+			switch op.Family() {
+			case arch.FamilyConv, arch.FamilyDilated:
+				return conv(t, x, ones(x.Graph(), k*k*c, c), k, op.Dilation())
+			case arch.FamilyDepthwise:
+				return depthwiseConv(t, x, ones(x.Graph(), k*k, c), k)
+			default:
+				return maxPool(t, x, k)
+			}
+		}})
+	}
+	input := tensors.FromShape(shapeF32(b, h, w, c))
+	tensors.MustMutableFlatData(input, func(f []float32) {
+		for i := range f {
+			f[i] = float32(i%97) / 97
+		}
+	})
+	timeIt := func(fn func(x *Node) *Node) (float64, error) {
+		exec, err := NewExec(backend, fn)
+		if err != nil {
+			return 0, err
+		}
+		defer exec.Finalize()
+		var times []float64
+		for i := 0; i <= repeats; i++ {
+			t0 := time.Now()
+			out, err := exec.Exec(input)
+			if err != nil {
+				return 0, err
+			}
+			out[0].FinalizeAll()
+			if i > 0 { // the first call builds the graph.
+				times = append(times, time.Since(t0).Seconds())
+			}
+		}
+		return 1000 * median(times), nil
+	}
+	var res []OpBench
+	for _, l := range layers {
+		fwd, err := timeIt(func(x *Node) *Node { return l.fn(nil, x) })
+		if err != nil {
+			return nil, fmt.Errorf("bench %s: %w", l.name, err)
+		}
+		both, err := timeIt(func(x *Node) *Node {
+			t := newTape()
+			y := l.fn(t, x)
+			t.backward(y, OnesLike(y))
+			// One scalar output that needs every gradient (the weights' too), so that nothing is
+			// left out and no large tensor is returned.
+			total := ReduceAllSum(t.grad(x))
+			for node, g := range t.grads {
+				if node != x && node != y {
+					total = Add(total, ReduceAllSum(g))
+				}
+			}
+			return total
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bench %s backward: %w", l.name, err)
+		}
+		res = append(res, OpBench{Op: l.name, ForwardMs: fwd, BackwardMs: both})
+	}
+	return res, nil
+}

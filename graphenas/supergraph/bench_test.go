@@ -1,0 +1,53 @@
+package supergraph
+
+import (
+	"testing"
+
+	"github.com/graphenas/graphenas/graphenas/data"
+)
+
+// BenchmarkChildTrain measures one training batch of the reference architecture on Fashion-MNIST
+// with the original child configuration (skipped when the data set is not installed). Run with
+// `go test -bench ChildTrain -benchtime 5x ./graphenas/supergraph`.
+func BenchmarkChildTrain(b *testing.B) {
+	ds, err := data.Load(data.FashionMNIST, "")
+	if err != nil {
+		b.Skip(err)
+	}
+	sg, err := New(getBackend(b), ds, DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := mustParseB(b, ReferenceArch)
+	if _, err := sg.Train(a, BatchBudget(1)); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := sg.Train(a, BatchBudget(1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*sg.cfg.BatchSize)/b.Elapsed().Seconds(), "images/s")
+}
+
+// TestBenchChildSmall runs the benchmark code on a tiny configuration, so that the command that
+// reports the numbers is itself tested.
+func TestBenchChildSmall(t *testing.T) {
+	ds := data.SyntheticDataset(200, 32, 10, 10, 1, 3, 2)
+	cfg := Config{Seed: 1, Nodes: 5, Channels: 4, LayersPerStage: 4, BatchSize: 8}
+	r, err := BenchChild(getBackend(t), "simplego", ds, cfg, 0.2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TrainImagesPerS <= 0 || r.EvalImagesPerS <= 0 || r.TrainBatches < 2 || r.SwitchCachedMs <= 0 || r.SwitchCachedMs > 5 || r.BatchSize != 8 {
+		t.Fatalf("bench %+v", r)
+	}
+	ops, err := BenchOps(getBackend(t), 2, 6, 6, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 12 || ops[3].Op != "conv3" || ops[0].BackwardMs <= 0 {
+		t.Fatalf("ops %+v", ops)
+	}
+}
