@@ -13,8 +13,9 @@ import (
 
 // commands maps each subcommand to its entry point; each parses its own flags.
 var commands = map[string]func(args []string) error{
-	"env":   runEnv,
-	"bench": runBench,
+	"env":     runEnv,
+	"bench":   runBench,
+	"tabular": runTabular,
 }
 
 func usage() {
@@ -23,6 +24,7 @@ func usage() {
 commands:
   env     report the back-end chosen and why, the PJRT plugin, the data sets found, versions
   bench   benchmarks: "bench child" measures the child network's training throughput
+  tabular search strategies on the NAS-Bench-201 table (tabular benchmark)
 
 Run "graphenas <command> -h" for the flags of a command.
 `)

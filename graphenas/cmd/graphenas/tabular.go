@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/graphenas/graphenas/graphenas/tabular"
+)
+
+// runTabular benchmarks search strategies on the NAS-Bench-201 table.
+func runTabular(args []string) error {
+	fs := flag.NewFlagSet("tabular", flag.ContinueOnError)
+	bench := fs.String("bench", "../shared/benchmarks/nats-bench-tss.csv", "the NAS-Bench-201 CSV")
+	dataset := fs.String("dataset", "cifar10", "cifar10, cifar100 or imagenet16")
+	queries := fs.String("queries", "100,200", "query counts at which to score each strategy's pick")
+	seeds := fs.Int("seeds", 20, "independent runs per strategy")
+	noise := fs.Float64("noise", 0, "standard deviation of the Gaussian noise added to each query, in accuracy points")
+	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies")
+	asJSON := fs.Bool("json", false, "print one JSON object keyed by strategy")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	d, err := tabular.ParseDataset(*dataset)
+	if err != nil {
+		return err
+	}
+	var cps []int
+	for _, q := range strings.Split(*queries, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(q))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("tabular: bad --queries %q", *queries)
+		}
+		cps = append(cps, n)
+	}
+	sort.Ints(cps)
+	if *seeds <= 0 || *noise < 0 {
+		return fmt.Errorf("tabular: --seeds must be positive and --noise not negative")
+	}
+	table, err := tabular.Load(*bench)
+	if err != nil {
+		return err
+	}
+	factories := tabular.Factories()
+	cfg := tabular.Config{Dataset: d, Checkpoints: cps, Noise: *noise, Seeds: *seeds}
+	out := map[string]map[string]any{}
+	var names []string
+	for _, name := range strings.Split(*strategies, ",") {
+		name = strings.TrimSpace(name)
+		f, ok := factories[name]
+		if !ok {
+			known := make([]string, 0, len(factories))
+			for k := range factories {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			return fmt.Errorf("tabular: unknown strategy %q (known: %s)", name, strings.Join(known, ", "))
+		}
+		fmt.Fprintf(os.Stderr, "tabular: %s on %s, %d seeds ...\n", name, d, *seeds)
+		res, err := tabular.Run(table, cfg, name, f)
+		if err != nil {
+			return err
+		}
+		entry := map[string]any{"scores": res.Scores}
+		for _, s := range res.Scores {
+			entry[fmt.Sprintf("best%d_mean", s.Queries)] = s.Mean
+			entry[fmt.Sprintf("best%d_std", s.Queries)] = s.Std
+			entry[fmt.Sprintf("best%d_stderr", s.Queries)] = s.StdErr
+		}
+		out[name] = entry
+		names = append(names, name)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	best, _ := table.Best(d)
+	fmt.Printf("NAS-Bench-201 %s, noise σ=%g, %d seeds; optimum %.2f\n", d, *noise, *seeds, best)
+	fmt.Printf("%-12s", "strategy")
+	for _, q := range cps {
+		fmt.Printf("  best-of-%-4d mean ± std (stderr)", q)
+	}
+	fmt.Println()
+	for _, name := range names {
+		fmt.Printf("%-12s", name)
+		for _, s := range out[name]["scores"].([]tabular.Score) {
+			fmt.Printf("  %6.2f ± %.2f (%.3f)              ", s.Mean, s.Std, s.StdErr)
+		}
+		fmt.Println()
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package tabular
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// Factory makes a fresh strategy for one seed's run, drawing from r.
+type Factory func(r *rand.Rand) Strategy
+
+// Factories returns the strategies known by name; "graphenas" is added by the controller package.
+func Factories() map[string]Factory {
+	return map[string]Factory{
+		"random":    func(r *rand.Rand) Strategy { return NewRandom(r) },
+		"evolution": func(r *rand.Rand) Strategy { return NewEvolution(r) },
+		"local":     func(r *rand.Rand) Strategy { return NewLocalSearch(r) },
+	}
+}
+
+// Config is one benchmark: the data set, query checkpoints, noise and seeds.
+type Config struct {
+	Dataset Dataset
+	// Checkpoints are the query counts at which each strategy's belief is scored, e.g. 100, 200.
+	Checkpoints []int
+	// Noise is the standard deviation, in accuracy points, added to each query.
+	Noise float64
+	// Seeds is the number of independent runs per strategy (seeds 1..Seeds).
+	Seeds int
+}
+
+// Score is a strategy's result at one checkpoint, over seeds.
+type Score struct {
+	Queries int       `json:"queries"`
+	Mean    float64   `json:"mean"`
+	Std     float64   `json:"std"`
+	StdErr  float64   `json:"stderr"`
+	PerSeed []float64 `json:"per_seed"`
+}
+
+// Result is one strategy's scores, one per checkpoint.
+type Result struct {
+	Strategy string  `json:"strategy"`
+	Scores   []Score `json:"scores"`
+}
+
+// Run benchmarks one strategy: for every seed, a fresh strategy queries max(Checkpoints) cells;
+// at each checkpoint the cell it believes best is scored by its true accuracy.
+func Run(t *Table, cfg Config, name string, factory Factory) (Result, error) {
+	if len(cfg.Checkpoints) == 0 || cfg.Seeds <= 0 {
+		return Result{}, fmt.Errorf("tabular: need checkpoints and at least one seed")
+	}
+	cps := append([]int(nil), cfg.Checkpoints...)
+	sort.Ints(cps)
+	res := Result{Strategy: name}
+	perCheckpoint := make([][]float64, len(cps))
+	for seed := 1; seed <= cfg.Seeds; seed++ {
+		h := fnv.New64a()
+		h.Write([]byte(name))
+		strat := factory(rand.New(rand.NewPCG(uint64(seed), h.Sum64())))
+		noise := rand.New(rand.NewPCG(uint64(seed), 0x9015E))
+		next := 0
+		for q := 1; q <= cps[len(cps)-1]; q++ {
+			g := strat.Next()
+			acc, err := t.Accuracy(cfg.Dataset, g)
+			if err != nil {
+				return res, fmt.Errorf("tabular: %s proposed: %w", name, err)
+			}
+			strat.Observe(g, acc+cfg.Noise*noise.NormFloat64())
+			for next < len(cps) && cps[next] == q {
+				best, err := t.Accuracy(cfg.Dataset, strat.Best())
+				if err != nil {
+					return res, err
+				}
+				perCheckpoint[next] = append(perCheckpoint[next], best)
+				next++
+			}
+		}
+	}
+	for i, q := range cps {
+		mean, std := meanStd(perCheckpoint[i])
+		res.Scores = append(res.Scores, Score{Queries: q, Mean: mean, Std: std,
+			StdErr: std / math.Sqrt(float64(len(perCheckpoint[i]))), PerSeed: perCheckpoint[i]})
+	}
+	return res, nil
+}
+
+func meanStd(v []float64) (float64, float64) {
+	m := 0.0
+	for _, x := range v {
+		m += x
+	}
+	m /= float64(len(v))
+	s := 0.0
+	for _, x := range v {
+		s += (x - m) * (x - m)
+	}
+	if len(v) > 1 {
+		s /= float64(len(v) - 1)
+	}
+	return m, math.Sqrt(s)
+}

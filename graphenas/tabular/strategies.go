@@ -1,0 +1,185 @@
+package tabular
+
+import (
+	"math/rand/v2"
+
+	"github.com/graphenas/graphenas/graphenas/space"
+)
+
+// Strategy searches by proposing cells one query at a time.
+type Strategy interface {
+	// Name identifies the strategy in results.
+	Name() string
+	// Next proposes the next cell to query.
+	Next() *space.Graph
+	// Observe receives the (noisy) accuracy of the cell Next proposed.
+	Observe(g *space.Graph, acc float64)
+	// Best returns the cell the strategy believes best so far.
+	Best() *space.Graph
+}
+
+// observations keeps the mean observed accuracy per cell: the belief of the baselines, which
+// pick the cell with the highest mean of its (noisy) queries.
+type observations struct {
+	sum   map[string]float64
+	count map[string]int
+	graph map[string]*space.Graph
+	best  string
+}
+
+func newObservations() *observations {
+	return &observations{sum: map[string]float64{}, count: map[string]int{}, graph: map[string]*space.Graph{}}
+}
+
+func (o *observations) add(g *space.Graph, acc float64) {
+	k := g.Key()
+	o.sum[k] += acc
+	o.count[k]++
+	o.graph[k] = g
+	if o.best == "" || o.mean(k) > o.mean(o.best) {
+		o.best = k
+	}
+	if k == o.best { // its mean may have dropped below another cell's
+		for other := range o.sum {
+			if o.mean(other) > o.mean(o.best) {
+				o.best = other
+			}
+		}
+	}
+}
+
+func (o *observations) mean(k string) float64 { return o.sum[k] / float64(o.count[k]) }
+
+func (o *observations) bestGraph() *space.Graph { return o.graph[o.best] }
+
+// mutate returns g with one edge op changed to a different op, uniformly.
+func mutate(g *space.Graph, r *rand.Rand) *space.Graph {
+	acts := space.Actions(space.NB201{}, g)
+	out, _ := space.Apply(space.NB201{}, g, acts[r.IntN(len(acts))])
+	return out
+}
+
+// Random is uniform random search.
+type Random struct {
+	r   *rand.Rand
+	obs *observations
+}
+
+// NewRandom returns random search drawing from r.
+func NewRandom(r *rand.Rand) *Random { return &Random{r: r, obs: newObservations()} }
+
+// Name implements Strategy.
+func (s *Random) Name() string { return "random" }
+
+// Next implements Strategy.
+func (s *Random) Next() *space.Graph { return space.NB201{}.Random(s.r) }
+
+// Observe implements Strategy.
+func (s *Random) Observe(g *space.Graph, acc float64) { s.obs.add(g, acc) }
+
+// Best implements Strategy.
+func (s *Random) Best() *space.Graph { return s.obs.bestGraph() }
+
+// Evolution is regularized evolution (Real et al. 2019, arXiv:1802.01548): a population of the
+// most recent Population cells; each child mutates one op of the best of Sample random members;
+// the oldest member dies.
+type Evolution struct {
+	Population, Sample int
+	r                  *rand.Rand
+	obs                *observations
+	pop                []member
+}
+
+type member struct {
+	g   *space.Graph
+	acc float64
+}
+
+// NewEvolution returns regularized evolution with population 20 and sample 5.
+func NewEvolution(r *rand.Rand) *Evolution {
+	return &Evolution{Population: 20, Sample: 5, r: r, obs: newObservations()}
+}
+
+// Name implements Strategy.
+func (s *Evolution) Name() string { return "evolution" }
+
+// Next implements Strategy.
+func (s *Evolution) Next() *space.Graph {
+	if len(s.pop) < s.Population {
+		return space.NB201{}.Random(s.r)
+	}
+	var parent member
+	for k := 0; k < s.Sample; k++ {
+		m := s.pop[s.r.IntN(len(s.pop))]
+		if k == 0 || m.acc > parent.acc {
+			parent = m
+		}
+	}
+	return mutate(parent.g, s.r)
+}
+
+// Observe implements Strategy.
+func (s *Evolution) Observe(g *space.Graph, acc float64) {
+	s.obs.add(g, acc)
+	s.pop = append(s.pop, member{g, acc})
+	if len(s.pop) > s.Population {
+		s.pop = s.pop[1:]
+	}
+}
+
+// Best implements Strategy.
+func (s *Evolution) Best() *space.Graph { return s.obs.bestGraph() }
+
+// LocalSearch is first-improvement hill climbing over the one-op neighbours, restarting from a
+// random cell at a local optimum.
+type LocalSearch struct {
+	r          *rand.Rand
+	obs        *observations
+	current    *space.Graph
+	currentAcc float64
+	neighbours []*space.Graph // not yet tried around current
+	pending    bool           // the last Next was a restart
+}
+
+// NewLocalSearch returns local search drawing from r.
+func NewLocalSearch(r *rand.Rand) *LocalSearch { return &LocalSearch{r: r, obs: newObservations()} }
+
+// Name implements Strategy.
+func (s *LocalSearch) Name() string { return "local" }
+
+// Next implements Strategy.
+func (s *LocalSearch) Next() *space.Graph {
+	if s.current == nil || len(s.neighbours) == 0 {
+		s.pending = true
+		return space.NB201{}.Random(s.r)
+	}
+	s.pending = false
+	return s.neighbours[0]
+}
+
+// Observe implements Strategy.
+func (s *LocalSearch) Observe(g *space.Graph, acc float64) {
+	s.obs.add(g, acc)
+	if s.pending || s.current == nil {
+		s.moveTo(g, acc)
+		return
+	}
+	s.neighbours = s.neighbours[1:]
+	if acc > s.currentAcc {
+		s.moveTo(g, acc)
+	}
+}
+
+func (s *LocalSearch) moveTo(g *space.Graph, acc float64) {
+	s.current, s.currentAcc = g, acc
+	s.neighbours = s.neighbours[:0]
+	for _, a := range space.Actions(space.NB201{}, g) {
+		n, _ := space.Apply(space.NB201{}, g, a)
+		s.neighbours = append(s.neighbours, n)
+	}
+	s.r.Shuffle(len(s.neighbours), func(i, j int) { s.neighbours[i], s.neighbours[j] = s.neighbours[j], s.neighbours[i] })
+	s.pending = false
+}
+
+// Best implements Strategy.
+func (s *LocalSearch) Best() *space.Graph { return s.obs.bestGraph() }
