@@ -1,0 +1,492 @@
+// Package controller is GraphEnas's actor-critic: a graph convolution network reads the current
+// architecture and proposes one edit (the actor), and predicts the mean and spread of the edit's
+// effect on the validation loss (the critic). DESIGN.md §3. It works on any space.Space, so the
+// same controller searches the child network's supergraph and the NAS-Bench-201 cell.
+//
+// The return credited to the edit at step t is R_t = Σ_{k<K} γ^k δ_{t+k} with
+// δ_t = log(loss_t) − log(loss_{t−1}): lower is better. The critic learns R by Gaussian negative
+// log-likelihood; the actor minimises log π(a)·(critic mean − baseline), REINFORCE with the
+// critic as the estimate (Williams 1992; Sutton et al. 2000), weighted 0.2 against the critic.
+package controller
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"github.com/graphenas/graphenas/graphenas/space"
+)
+
+// Config holds every hyperparameter of the controller. Zero fields take DefaultConfig's values.
+type Config struct {
+	// Seed makes initialisation, sampling and replay draws reproducible.
+	Seed uint64
+	// Hidden is the width of every layer.
+	Hidden int
+	// Layers is the number of GraphSAGE layers.
+	Layers int
+	// LearningRate of Adam.
+	LearningRate float64
+	// ActorWeight weighs the actor's loss against the critic's (0.2 in the original).
+	ActorWeight float64
+	// K is the number of future steps credited to an edit; Gamma the discount (1 − 1/K when 0).
+	K     int
+	Gamma float64
+	// BetaStart and BetaEnd are the inverse temperature at the first step and after BetaSteps
+	// steps (linear in between): 0 is uniform exploration, larger exploits the actor.
+	BetaStart, BetaEnd float64
+	BetaSteps          int
+	// Replay trains the critic on minibatches of ReplayBatch transitions drawn from the last
+	// ReplaySize; without it (the original) the critic sees each transition once.
+	Replay                  bool
+	ReplaySize, ReplayBatch int
+	// Baseline subtracts a running mean of the critic's predictions from the actor's estimate.
+	Baseline bool
+	// EntropyBonus weighs the entropy of the policy, added to the actor's objective.
+	EntropyBonus float64
+	// AllActions trains the actor on the critic's prediction for every legal edit of the state,
+	// weighted by its probability (the expected policy gradient, "mean actor-critic", Allen et al.
+	// 2017, arXiv:1709.00503), instead of on the one sampled edit: same expectation, far less
+	// variance, at the cost of one batched critic call over the legal edits per step.
+	AllActions bool
+
+	// NumOps is set from the space.
+	NumOps int
+}
+
+// DefaultConfig returns GraphEnas's improved settings: replay, baseline, a small entropy bonus
+// and β rising from 0.5 to 3 over 100 steps.
+func DefaultConfig() Config {
+	return Config{Seed: 1, Hidden: 32, Layers: 2, LearningRate: 3e-3, ActorWeight: 0.2, K: 10,
+		BetaStart: 0.5, BetaEnd: 3, BetaSteps: 100, Replay: true, ReplaySize: 512, ReplayBatch: 32,
+		Baseline: true, EntropyBonus: 0.01, AllActions: true}
+}
+
+// FaithfulConfig returns the original's choices: the critic trained on one transition per step,
+// no baseline, no entropy bonus, a constant β = 1, lr 1e-3.
+func FaithfulConfig() Config {
+	return Config{Seed: 1, Hidden: 32, Layers: 2, LearningRate: 1e-3, ActorWeight: 0.2, K: 10,
+		BetaStart: 1, BetaEnd: 1, BetaSteps: 1, Replay: false, ReplayBatch: 1}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Hidden == 0 {
+		c.Hidden = d.Hidden
+	}
+	if c.Layers == 0 {
+		c.Layers = d.Layers
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = d.LearningRate
+	}
+	if c.ActorWeight == 0 {
+		c.ActorWeight = d.ActorWeight
+	}
+	if c.K == 0 {
+		c.K = d.K
+	}
+	if c.Gamma == 0 {
+		c.Gamma = 1 - 1/float64(c.K)
+	}
+	if c.BetaSteps == 0 {
+		c.BetaSteps = 1
+	}
+	if c.ReplayBatch == 0 {
+		c.ReplayBatch = d.ReplayBatch
+	}
+	if !c.Replay {
+		c.ReplayBatch = 1
+	}
+	if c.ReplaySize == 0 {
+		c.ReplaySize = d.ReplaySize
+	}
+	return c
+}
+
+// Proposal is an edit the actor sampled, with the critic's prediction of its return.
+type Proposal struct {
+	Before, After *space.Graph
+	Action        space.Action
+	// LogProb is log π(action) at the β used to sample it.
+	LogProb float64
+	// Mean and Std are the critic's prediction of the return.
+	Mean, Std float64
+	// Beta is the inverse temperature used.
+	Beta float64
+}
+
+// transition is a proposal with what happened.
+type transition struct {
+	p      Proposal
+	delta  float64
+	ret    float64
+	hasRet bool
+	// qOp [N·nOps] and qDst [N·N] hold the critic's mean for every legal edit of p.Before (the
+	// AllActions actor's targets); nil otherwise.
+	qOp, qDst []float32
+}
+
+// Stats reports one training step of the controller.
+type Stats struct {
+	CriticLoss float64 `json:"critic_loss"`
+	ActorLoss  float64 `json:"actor_loss"`
+	Entropy    float64 `json:"entropy"`
+	// Trained is false while fewer than K steps have been observed.
+	Trained bool `json:"trained"`
+}
+
+// Controller is the actor-critic for one search space.
+type Controller struct {
+	cfg     Config
+	sp      space.Space
+	backend backends.Backend
+	ctx     *context.Context
+	rng     *rand.Rand
+	step    int
+
+	policyExec, criticExec, trainExec *context.Exec
+	dist                              *tensors.Tensor
+
+	history  []transition // the last K+1 transitions, for returns
+	replay   []transition
+	baseline float64
+}
+
+// New returns a controller for sp with fresh weights.
+func New(backend backends.Backend, sp space.Space, cfg Config) (*Controller, error) {
+	cfg = cfg.withDefaults()
+	cfg.NumOps = len(sp.OpNames())
+	if cfg.K < 1 || cfg.Gamma < 0 || cfg.Gamma > 1 || cfg.Hidden < 1 || cfg.Layers < 0 || cfg.LearningRate <= 0 {
+		return nil, fmt.Errorf("controller: invalid configuration %+v", cfg)
+	}
+	c := &Controller{cfg: cfg, sp: sp, backend: backend, ctx: context.New().Checked(false), // encoder shared by actor and critic
+		rng: rand.New(rand.NewPCG(cfg.Seed, 0xC0A7))}
+	if err := c.ctx.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
+		return nil, fmt.Errorf("controller: %w", err)
+	}
+	c.ctx = c.ctx.WithInitializer(lecunNormal(c.ctx))
+	c.dist = distanceCodes(sp.MaxNodes())
+	var err error
+	c.policyExec, err = context.NewExec(backend, c.ctx, func(ctx *context.Context, in []*Node) []*Node {
+		feats, pred, succ, adj := in[0], in[1], in[2], in[3]
+		m := masks{in[4], in[5], in[6], in[7], in[8]}
+		h := encode(ctx, cfg, feats, pred, succ)
+		p := policy(ctx, cfg, h, feats, adj, m, in[10], in[9])
+		return []*Node{p.kind, p.node, p.op, p.src, p.dst}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("controller: %w", err)
+	}
+	c.criticExec, err = context.NewExec(backend, c.ctx, func(ctx *context.Context, in []*Node) []*Node {
+		hb := encode(ctx, cfg, in[0], in[1], in[2])
+		ha := encode(ctx, cfg, in[3], in[4], in[5])
+		mean, std := critic(ctx, cfg, hb, ha, in[0], in[3])
+		return []*Node{mean, std}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("controller: %w", err)
+	}
+	opt := optimizers.Adam().LearningRate(cfg.LearningRate).Done()
+	c.trainExec, err = context.NewExec(backend, c.ctx, func(ctx *context.Context, in []*Node) []*Node {
+		return trainGraph(ctx, cfg, opt, in)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("controller: %w", err)
+	}
+	return c, nil
+}
+
+// Config returns the configuration in use.
+func (c *Controller) Config() Config { return c.cfg }
+
+// Beta returns the inverse temperature of the next proposal.
+func (c *Controller) Beta() float64 {
+	f := math.Min(1, float64(c.step)/float64(c.cfg.BetaSteps))
+	return c.cfg.BetaStart + (c.cfg.BetaEnd-c.cfg.BetaStart)*f
+}
+
+// Propose samples an edit of g from the actor at the current β, and asks the critic about it.
+func (c *Controller) Propose(g *space.Graph) (Proposal, error) {
+	beta := c.Beta()
+	tables, err := c.Tables(g, beta)
+	if err != nil {
+		return Proposal{}, err
+	}
+	a, logp := tables.Sample(c.rng)
+	if a.Kind == space.SetEdge {
+		a.On = !g.HasEdge(a.From, a.To) // the only edit of an edge is to switch it
+	}
+	next, err := space.Apply(c.sp, g, a)
+	if err != nil {
+		return Proposal{}, fmt.Errorf("controller: sampled %w", err)
+	}
+	mean, std, err := c.Predict(g, next)
+	if err != nil {
+		return Proposal{}, err
+	}
+	return Proposal{Before: g, After: next, Action: a, LogProb: logp, Mean: mean, Std: std, Beta: beta}, nil
+}
+
+// Predict returns the critic's mean and standard deviation of the return of moving from before
+// to after.
+func (c *Controller) Predict(before, after *space.Graph) (float64, float64, error) {
+	b, a := c.graphInputs([]*space.Graph{before}), c.graphInputs([]*space.Graph{after})
+	out, err := c.criticExec.Exec(b.feats, b.pred, b.succ, a.feats, a.pred, a.succ)
+	if err != nil {
+		return 0, 0, fmt.Errorf("controller: critic: %w", err)
+	}
+	return float64(flat(out[0])[0]), float64(flat(out[1])[0]), nil
+}
+
+// Tables returns the actor's log-probability tables for g at inverse temperature beta.
+func (c *Controller) Tables(g *space.Graph, beta float64) (*Tables, error) {
+	in := c.graphInputs([]*space.Graph{g})
+	out, err := c.policyExec.Exec(in.feats, in.pred, in.succ, in.adj, in.mKind, in.mNode, in.mOp, in.mSrc, in.mDst, c.dist, float32(beta))
+	if err != nil {
+		return nil, fmt.Errorf("controller: actor: %w", err)
+	}
+	n, k := g.N(), c.cfg.NumOps
+	return &Tables{n: n, nOps: k, Kind: flat(out[0]), Node: flat(out[1]), Op: flat(out[2]), Src: flat(out[3]), Dst: flat(out[4])}, nil
+}
+
+// Observe records what the proposal led to: delta = log(loss after) − log(loss before). Once K
+// further steps are known, the oldest transition's return is complete and joins the critic's
+// training data; every call trains the actor on this proposal and the critic on what is ready.
+func (c *Controller) Observe(p Proposal, delta float64) (Stats, error) {
+	if math.IsNaN(delta) || math.IsInf(delta, 0) {
+		return Stats{}, fmt.Errorf("controller: non-finite δ %v for %v", delta, p.Action)
+	}
+	c.step++
+	c.history = append(c.history, transition{p: p, delta: delta})
+	var ready *transition
+	if len(c.history) >= c.cfg.K {
+		t := c.history[len(c.history)-c.cfg.K]
+		ret, disc := 0.0, 1.0
+		for _, h := range c.history[len(c.history)-c.cfg.K:] {
+			ret += disc * h.delta
+			disc *= c.cfg.Gamma
+		}
+		t.ret, t.hasRet = ret, true
+		ready = &t
+		c.replay = append(c.replay, t)
+		if len(c.replay) > c.cfg.ReplaySize {
+			c.replay = c.replay[len(c.replay)-c.cfg.ReplaySize:]
+		}
+		c.history = c.history[len(c.history)-c.cfg.K:]
+	}
+	if c.cfg.Baseline {
+		c.baseline = 0.95*c.baseline + 0.05*p.Mean
+	}
+	// The critic's rows: a minibatch from the replay buffer, or the one ready transition.
+	rows := make([]transition, 0, c.cfg.ReplayBatch+1)
+	weights := make([]float32, 0, c.cfg.ReplayBatch+1)
+	for i := 0; i < c.cfg.ReplayBatch; i++ {
+		switch {
+		case ready == nil:
+			rows, weights = append(rows, transition{p: p}), append(weights, 0)
+		case c.cfg.Replay:
+			rows, weights = append(rows, c.replay[c.rng.IntN(len(c.replay))]), append(weights, 1)
+		default:
+			rows, weights = append(rows, *ready), append(weights, 1)
+		}
+	}
+	// The actor's row: this proposal, with the critic's view of every alternative if asked.
+	actorRow := transition{p: p}
+	if c.cfg.AllActions {
+		var err error
+		if actorRow.qOp, actorRow.qDst, err = c.allActionMeans(p.Before); err != nil {
+			return Stats{}, err
+		}
+	}
+	rows = append(rows, actorRow)
+	actor := make([]float32, len(rows))
+	actor[len(rows)-1] = 1
+	return c.train(rows, append(weights, 0), actor)
+}
+
+// allActionMeans returns the critic's mean return for every legal edit of g, laid out as the
+// op table [N·nOps] and the destination table [N·N].
+func (c *Controller) allActionMeans(g *space.Graph) (qOp, qDst []float32, err error) {
+	n, k := g.N(), c.cfg.NumOps
+	acts := space.Actions(c.sp, g)
+	befores := make([]*space.Graph, len(acts))
+	afters := make([]*space.Graph, len(acts))
+	for i, a := range acts {
+		befores[i] = g
+		if afters[i], err = space.Apply(c.sp, g, a); err != nil {
+			return nil, nil, err
+		}
+	}
+	b, a := c.graphInputs(befores), c.graphInputs(afters)
+	out, err := c.criticExec.Exec(b.feats, b.pred, b.succ, a.feats, a.pred, a.succ)
+	if err != nil {
+		return nil, nil, fmt.Errorf("controller: critic over all edits: %w", err)
+	}
+	means := flat(out[0])
+	flat(out[1])
+	qOp, qDst = make([]float32, n*k), make([]float32, n*n)
+	for i, act := range acts {
+		if act.Kind == space.ChangeOp {
+			qOp[act.Node*k+act.Op] = means[i]
+		} else {
+			qDst[act.From*n+act.To] = means[i]
+		}
+	}
+	return qOp, qDst, nil
+}
+
+// FitCritic runs one training step of the critic alone on the given moves and their returns
+// (the actor is not updated). It is how the critic can be taught or tested on a known reward.
+func (c *Controller) FitCritic(before, after []*space.Graph, returns []float64) (Stats, error) {
+	if len(before) == 0 || len(before) != len(after) || len(before) != len(returns) {
+		return Stats{}, fmt.Errorf("controller: FitCritic needs as many befores, afters and returns (%d, %d, %d)", len(before), len(after), len(returns))
+	}
+	rows := make([]transition, len(before))
+	cw, aw := make([]float32, len(before)), make([]float32, len(before))
+	for i := range rows {
+		rows[i] = transition{p: Proposal{Before: before[i], After: after[i]}, ret: returns[i], hasRet: true}
+		cw[i] = 1
+	}
+	return c.train(rows, cw, aw)
+}
+
+// train runs one Adam step on rows, weighing each row's critic and actor losses.
+func (c *Controller) train(rows []transition, criticWeights, actorWeights []float32) (Stats, error) {
+	before := make([]*space.Graph, len(rows))
+	after := make([]*space.Graph, len(rows))
+	t := len(rows)
+	n, k := c.sp.MaxNodes(), c.cfg.NumOps
+	kindOH, nodeOH, opOH := make([]float32, t*2), make([]float32, t*n), make([]float32, t*k)
+	srcOH, dstOH := make([]float32, t*n), make([]float32, t*n)
+	returns, cw, aw := make([]float32, t), make([]float32, t), make([]float32, t)
+	qOp, qDst := make([]float32, t*n*k), make([]float32, t*n*n)
+	for i, r := range rows {
+		copy(qOp[i*n*k:], r.qOp)
+		copy(qDst[i*n*n:], r.qDst)
+		before[i], after[i] = r.p.Before, r.p.After
+		a := r.p.Action
+		if a.Kind == space.ChangeOp {
+			kindOH[i*2] = 1
+			nodeOH[i*n+a.Node] = 1
+			opOH[i*k+a.Op] = 1
+		} else {
+			kindOH[i*2+1] = 1
+			srcOH[i*n+a.From] = 1
+			dstOH[i*n+a.To] = 1
+		}
+		returns[i] = float32(r.ret)
+		cw[i], aw[i] = criticWeights[i], actorWeights[i]
+	}
+	b, a := c.graphInputs(before), c.graphInputs(after)
+	tens := func(v []float32, dims ...int) *tensors.Tensor { return tensors.FromFlatDataAndDimensions(v, dims...) }
+	baseline := float32(0)
+	if c.cfg.Baseline {
+		baseline = float32(c.baseline)
+	}
+	out, err := c.trainExec.Exec(b.feats, b.pred, b.succ, b.adj, b.mKind, b.mNode, b.mOp, b.mSrc, b.mDst, c.dist,
+		a.feats, a.pred, a.succ,
+		tens(kindOH, t, 2), tens(nodeOH, t, n), tens(opOH, t, k), tens(srcOH, t, n), tens(dstOH, t, n),
+		tens(returns, t), tens(cw, t), tens(aw, t), baseline, float32(c.cfg.EntropyBonus),
+		tens(qOp, t, n, k), tens(qDst, t, n, n), boolF32(c.cfg.AllActions))
+	if err != nil {
+		return Stats{}, fmt.Errorf("controller: training: %w", err)
+	}
+	trained := false
+	for _, w := range criticWeights {
+		trained = trained || w > 0
+	}
+	return Stats{CriticLoss: float64(flat(out[0])[0]), ActorLoss: float64(flat(out[1])[0]), Entropy: float64(flat(out[2])[0]), Trained: trained}, nil
+}
+
+// trainGraph is one Adam step on the critic's negative log-likelihood plus the weighted actor loss
+// minus the entropy bonus. Inputs: the before-graphs (feats, pred, succ, adj, 5 masks, dist),
+// the after-graphs (feats, pred, succ), the action one-hots (kind, node, op, src, dst), returns,
+// critic weights, actor weights, baseline, entropy bonus, the all-edit critic tables (op, dst)
+// and whether to use them. Outputs: critic loss, actor loss, mean entropy.
+func trainGraph(ctx *context.Context, cfg Config, opt optimizers.Interface, in []*Node) []*Node {
+	feats, pred, succ, adj := in[0], in[1], in[2], in[3]
+	m := masks{in[4], in[5], in[6], in[7], in[8]}
+	dist := in[9]
+	aFeats, aPred, aSucc := in[10], in[11], in[12]
+	kindOH, nodeOH, opOH, srcOH, dstOH := in[13], in[14], in[15], in[16], in[17]
+	returns, cw, aw, baseline, entropyBonus := in[18], in[19], in[20], in[21], in[22]
+	qOp, qDst, allActions := in[23], in[24], in[25]
+	g := feats.Graph()
+
+	hb := encode(ctx, cfg, feats, pred, succ)
+	ha := encode(ctx, cfg, aFeats, aPred, aSucc)
+	mean, std := critic(ctx, cfg, hb, ha, feats, aFeats)
+	// Gaussian negative log-likelihood of the realised returns.
+	z := Div(Sub(returns, mean), std)
+	nll := Add(Log(std), AddScalar(MulScalar(Mul(z, z), 0.5), 0.5*math.Log(2*math.Pi)))
+	criticLoss := Div(ReduceAllSum(Mul(nll, cw)), Max(ReduceAllSum(cw), ScalarOne(g, cw.DType())))
+
+	// log π(action) at β = 1, the policy's own distribution.
+	one := ScalarOne(g, feats.DType())
+	p := policy(ctx, cfg, hb, feats, adj, m, one, dist)
+	logp := ReduceSum(Mul(kindOH, p.kind), 1)
+	logp = Add(logp, ReduceSum(Mul(nodeOH, p.node), 1))
+	logp = Add(logp, ReduceSum(Mul(opOH, Einsum("tn,tno->to", nodeOH, p.op)), 1))
+	logp = Add(logp, ReduceSum(Mul(srcOH, p.src), 1))
+	logp = Add(logp, ReduceSum(Mul(dstOH, Einsum("tn,tnm->tm", srcOH, p.dst)), 1))
+	advantage := StopGradient(Sub(mean, baseline))
+	reinforce := Mul(logp, advantage) // [T]
+	// The expected version: Σ_a π(a)·(q(a) − baseline) over every legal edit.
+	pKindAll := Exp(p.kind)
+	expOp := ReduceSum(Mul(Exp(p.node), ReduceSum(Mul(Exp(p.op), qOp), 2)), 1)    // Σ_n p(n) Σ_o p(o|n) q
+	expEdge := ReduceSum(Mul(Exp(p.src), ReduceSum(Mul(Exp(p.dst), qDst), 2)), 1) // Σ_i p(i) Σ_j p(j|i) q
+	expected := Sub(Add(Mul(Reshape(Dot(pKindAll, Const(g, [][]float32{{1}, {0}})), -1), expOp),
+		Mul(Reshape(Dot(pKindAll, Const(g, [][]float32{{0}, {1}})), -1), expEdge)), baseline)
+	perRow := Add(Mul(allActions, expected), Mul(OneMinus(allActions), reinforce))
+	actorLoss := Div(ReduceAllSum(Mul(aw, perRow)), Max(ReduceAllSum(aw), one))
+
+	// Entropy of the whole hierarchical action distribution.
+	ent := func(logTable *Node, axis int) *Node { return Neg(ReduceSum(Mul(Exp(logTable), logTable), axis)) }
+	pKind := Exp(p.kind) // [T, 2]
+	opPart := Add(ent(p.node, 1), ReduceSum(Mul(Exp(p.node), ent(p.op, 2)), 1))
+	edgePart := Add(ent(p.src, 1), ReduceSum(Mul(Exp(p.src), ent(p.dst, 2)), 1))
+	// Column selection by products, not slices: simplego cannot differentiate Slice.
+	pOp := Reshape(Dot(pKind, Const(g, [][]float32{{1}, {0}})), -1)
+	pEdge := Reshape(Dot(pKind, Const(g, [][]float32{{0}, {1}})), -1)
+	entropy := Add(ent(p.kind, 1), Add(Mul(pOp, opPart), Mul(pEdge, edgePart)))
+	meanEntropy := Div(ReduceAllSum(Mul(aw, entropy)), Max(ReduceAllSum(aw), one))
+
+	loss := Sub(Add(criticLoss, MulScalar(actorLoss, cfg.ActorWeight)), Mul(entropyBonus, meanEntropy))
+	opt.UpdateGraph(ctx, g, loss)
+	return []*Node{criticLoss, actorLoss, meanEntropy}
+}
+
+// lecunNormal initialises weights with N(0, 1/fan-in) from the context's seeded generator, and
+// biases with zeros. He's N(0, 2/fan-in) assumes ReLU's mean squared slope of 1/2; fuzzy ReLU's
+// slope reaches 2, and He's scale made the outputs of the 5-layer critic grow about 30×.
+func lecunNormal(ctx *context.Context) context.VariableInitializer {
+	return func(g *Graph, shape shapes.Shape) *Node {
+		if shape.Rank() <= 1 || !shape.DType.IsFloat() {
+			return Zeros(g, shape)
+		}
+		return MulScalar(ctx.RandomNormal(g, shape), 1/math.Sqrt(float64(shape.Dimensions[0])))
+	}
+}
+
+func boolF32(b bool) float32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// flat copies a float32 tensor's values.
+func flat(t *tensors.Tensor) []float32 {
+	var v []float32
+	tensors.MustConstFlatData(t, func(f []float32) { v = append(v, f...) })
+	t.FinalizeAll()
+	return v
+}

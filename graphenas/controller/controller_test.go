@@ -1,0 +1,262 @@
+package controller
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/backend"
+	"github.com/graphenas/graphenas/graphenas/space"
+)
+
+var testBackend backends.Backend
+
+func getBackend(t testing.TB) backends.Backend {
+	if testBackend == nil {
+		b, err := backend.NewSimpleGo()
+		if err != nil {
+			t.Fatal(err)
+		}
+		testBackend = b
+	}
+	return testBackend
+}
+
+func newController(t testing.TB, sp space.Space, cfg Config) *Controller {
+	t.Helper()
+	c, err := New(getBackend(t), sp, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestProbabilitiesSumToOne(t *testing.T) {
+	sp := space.Supergraph{Nodes: 4, LayersPerStage: 2}
+	c := newController(t, sp, DefaultConfig())
+	g := sp.Random(rand.New(rand.NewPCG(3, 3)))
+	for _, beta := range []float64{0, 1, 2.5} {
+		tab, err := c.Tables(g, beta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0.0
+		acts := space.Actions(sp, g)
+		for _, a := range acts {
+			total += math.Exp(tab.LogProb(a))
+		}
+		if math.Abs(total-1) > 1e-4 {
+			t.Errorf("β=%g: probabilities of the %d legal actions sum to %.6f", beta, len(acts), total)
+		}
+	}
+	// NAS-Bench-201: only op changes are legal, and their probabilities sum to one too.
+	nb := newController(t, space.NB201{}, DefaultConfig())
+	cell := space.NB201{}.Random(rand.New(rand.NewPCG(4, 4)))
+	tab, err := nb.Tables(cell, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, a := range space.Actions(space.NB201{}, cell) {
+		total += math.Exp(tab.LogProb(a))
+	}
+	if math.Abs(total-1) > 1e-4 {
+		t.Errorf("NAS-Bench-201: sum %.6f", total)
+	}
+}
+
+func TestBetaZeroIsUniform(t *testing.T) {
+	sp := space.Supergraph{Nodes: 4, LayersPerStage: 2}
+	c := newController(t, sp, DefaultConfig())
+	g := sp.Random(rand.New(rand.NewPCG(5, 5)))
+	tab, err := c.Tables(g, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := space.Actions(sp, g) // 2 middle nodes × 8 ops + 6 edges = 22
+	index := map[space.Action]int{}
+	for i, a := range acts {
+		a.On = false
+		index[a] = i
+	}
+	counts := make([]float64, len(acts))
+	r := rand.New(rand.NewPCG(6, 6))
+	const draws = 22000
+	for k := 0; k < draws; k++ {
+		a, _ := tab.Sample(r)
+		i, ok := index[a]
+		if !ok {
+			t.Fatalf("sampled an illegal action %v", a)
+		}
+		counts[i]++
+	}
+	chi2 := 0.0
+	expected := float64(draws) / float64(len(acts))
+	for _, n := range counts {
+		chi2 += (n - expected) * (n - expected) / expected
+	}
+	// 21 degrees of freedom: the 0.999 quantile is 46.8.
+	if chi2 > 46.8 {
+		t.Errorf("χ² = %.1f over %d actions: not uniform (%v)", chi2, len(acts), counts)
+	}
+}
+
+// pools counts the max-pooling ops of a supergraph graph.
+func pools(g *space.Graph) int {
+	n := 0
+	for i := 1; i < g.N()-1; i++ {
+		if arch.Op(g.Ops[i]).Family() == arch.FamilyPool {
+			n++
+		}
+	}
+	return n
+}
+
+// spearman is the rank correlation of x and y.
+func spearman(x, y []float64) float64 {
+	rank := func(v []float64) []float64 {
+		idx := make([]int, len(v))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
+		r := make([]float64, len(v))
+		for i := 0; i < len(idx); {
+			j := i
+			for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
+				j++
+			}
+			for k := i; k <= j; k++ {
+				r[idx[k]] = float64(i+j) / 2
+			}
+			i = j + 1
+		}
+		return r
+	}
+	rx, ry := rank(x), rank(y)
+	mx, my := 0.0, 0.0
+	for i := range rx {
+		mx += rx[i]
+		my += ry[i]
+	}
+	mx /= float64(len(rx))
+	my /= float64(len(ry))
+	var sxy, sxx, syy float64
+	for i := range rx {
+		sxy += (rx[i] - mx) * (ry[i] - my)
+		sxx += (rx[i] - mx) * (rx[i] - mx)
+		syy += (ry[i] - my) * (ry[i] - my)
+	}
+	return sxy / math.Sqrt(sxx*syy)
+}
+
+func TestCriticFitsASyntheticReward(t *testing.T) {
+	sp := space.Supergraph{Nodes: 6, LayersPerStage: 4}
+	c := newController(t, sp, DefaultConfig())
+	r := rand.New(rand.NewPCG(7, 7))
+	sample := func(n int) (before, after []*space.Graph, ret []float64) {
+		for i := 0; i < n; i++ {
+			b := sp.Random(r)
+			acts := space.Actions(sp, b)
+			a, _ := space.Apply(sp, b, acts[r.IntN(len(acts))])
+			before, after = append(before, b), append(after, a)
+			ret = append(ret, float64(pools(a)-pools(b))+0.1*float64(pools(a))) // lower is better
+		}
+		return
+	}
+	for step := 0; step < 300; step++ {
+		b, a, ret := sample(32)
+		if _, err := c.FitCritic(b, a, ret); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, a, ret := sample(200)
+	pred := make([]float64, len(b))
+	for i := range b {
+		m, _, err := c.Predict(b[i], a[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred[i] = m
+	}
+	if rho := spearman(pred, ret); rho < 0.8 {
+		t.Errorf("rank correlation on held-out moves %.3f, want > 0.8", rho)
+	}
+}
+
+// walk runs n steps of a search on the synthetic objective loss(g) = 1 + pools(g) and returns the
+// mean number of pooling ops over the last n/3 steps.
+func walk(t *testing.T, c *Controller, sp space.Space, n int, learn bool, r *rand.Rand) float64 {
+	g := sp.Random(r)
+	loss := 1 + float64(pools(g))
+	total, count := 0.0, 0
+	for step := 0; step < n; step++ {
+		var next *space.Graph
+		if learn {
+			p, err := c.Propose(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next = p.After
+			newLoss := 1 + float64(pools(next))
+			if _, err := c.Observe(p, math.Log(newLoss)-math.Log(loss)); err != nil {
+				t.Fatal(err)
+			}
+			loss = newLoss
+		} else {
+			acts := space.Actions(sp, g)
+			next, _ = space.Apply(sp, g, acts[r.IntN(len(acts))])
+		}
+		g = next
+		if step >= n-n/3 {
+			total += float64(pools(g))
+			count++
+		}
+	}
+	return total / float64(count)
+}
+
+func TestActorBeatsUniformOnASyntheticObjective(t *testing.T) {
+	sp := space.Supergraph{Nodes: 6, LayersPerStage: 4}
+	cfg := DefaultConfig()
+	cfg.BetaSteps = 60
+	c := newController(t, sp, cfg)
+	learned := walk(t, c, sp, 180, true, rand.New(rand.NewPCG(8, 8)))
+	uniform := walk(t, nil, sp, 180, false, rand.New(rand.NewPCG(8, 8)))
+	// Uniform edits keep about 4 × 3/9 ≈ 1.3 pooling ops; the controller should remove them.
+	t.Logf("mean pooling ops over the last 60 of 180 steps: controller %.2f, uniform %.2f", learned, uniform)
+	if !(learned < 0.6*uniform) {
+		t.Errorf("mean pooling ops over the last 60 steps: controller %.2f, uniform %.2f", learned, uniform)
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	sp := space.Supergraph{Nodes: 5, LayersPerStage: 4}
+	run := func() []string {
+		c := newController(t, sp, DefaultConfig())
+		g := sp.Random(rand.New(rand.NewPCG(1, 1)))
+		var acts []string
+		for i := 0; i < 15; i++ {
+			p, err := c.Propose(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Observe(p, 0.01*float64(i%3-1)); err != nil {
+				t.Fatal(err)
+			}
+			acts = append(acts, p.Action.String())
+			g = p.After
+		}
+		return acts
+	}
+	a, b := run(), run()
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("step %d: %s vs %s", i, a[i], b[i])
+		}
+	}
+}
