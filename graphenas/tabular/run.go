@@ -2,6 +2,10 @@ package tabular
 
 import (
 	"fmt"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/graphenas/graphenas/graphenas/controller"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
@@ -9,15 +13,21 @@ import (
 )
 
 // Factory makes a fresh strategy for one seed's run, drawing from r.
-type Factory func(r *rand.Rand) Strategy
+type Factory func(r *rand.Rand) (Strategy, error)
 
-// Factories returns the strategies known by name; "graphenas" is added by the controller package.
-func Factories() map[string]Factory {
-	return map[string]Factory{
-		"random":    func(r *rand.Rand) Strategy { return NewRandom(r) },
-		"evolution": func(r *rand.Rand) Strategy { return NewEvolution(r) },
-		"local":     func(r *rand.Rand) Strategy { return NewLocalSearch(r) },
+// Factories returns the strategies known by name: the baselines, and with a GoMLX back-end the
+// GraphEnas controller ("graphenas") and its faithful mode ("original").
+func Factories(b backends.Backend) map[string]Factory {
+	f := map[string]Factory{
+		"random":    func(r *rand.Rand) (Strategy, error) { return NewRandom(r), nil },
+		"evolution": func(r *rand.Rand) (Strategy, error) { return NewEvolution(r), nil },
+		"local":     func(r *rand.Rand) (Strategy, error) { return NewLocalSearch(r), nil },
 	}
+	if b != nil {
+		f["graphenas"] = func(r *rand.Rand) (Strategy, error) { return NewGraphEnas(b, controller.DefaultConfig(), r) }
+		f["original"] = func(r *rand.Rand) (Strategy, error) { return NewGraphEnas(b, controller.FaithfulConfig(), r) }
+	}
+	return f
 }
 
 // Config is one benchmark: the data set, query checkpoints, noise and seeds.
@@ -59,16 +69,24 @@ func Run(t *Table, cfg Config, name string, factory Factory) (Result, error) {
 	for seed := 1; seed <= cfg.Seeds; seed++ {
 		h := fnv.New64a()
 		h.Write([]byte(name))
-		strat := factory(rand.New(rand.NewPCG(uint64(seed), h.Sum64())))
+		strat, err := factory(rand.New(rand.NewPCG(uint64(seed), h.Sum64())))
+		if err != nil {
+			return res, fmt.Errorf("tabular: %s: %w", name, err)
+		}
 		noise := rand.New(rand.NewPCG(uint64(seed), 0x9015E))
 		next := 0
 		for q := 1; q <= cps[len(cps)-1]; q++ {
-			g := strat.Next()
+			g, err := strat.Next()
+			if err != nil {
+				return res, fmt.Errorf("tabular: %s, seed %d, query %d: %w", name, seed, q, err)
+			}
 			acc, err := t.Accuracy(cfg.Dataset, g)
 			if err != nil {
 				return res, fmt.Errorf("tabular: %s proposed: %w", name, err)
 			}
-			strat.Observe(g, acc+cfg.Noise*noise.NormFloat64())
+			if err := strat.Observe(g, acc+cfg.Noise*noise.NormFloat64()); err != nil {
+				return res, fmt.Errorf("tabular: %s, seed %d, query %d: %w", name, seed, q, err)
+			}
 			for next < len(cps) && cps[next] == q {
 				best, err := t.Accuracy(cfg.Dataset, strat.Best())
 				if err != nil {

@@ -11,9 +11,9 @@ type Strategy interface {
 	// Name identifies the strategy in results.
 	Name() string
 	// Next proposes the next cell to query.
-	Next() *space.Graph
+	Next() (*space.Graph, error)
 	// Observe receives the (noisy) accuracy of the cell Next proposed.
-	Observe(g *space.Graph, acc float64)
+	Observe(g *space.Graph, acc float64) error
 	// Best returns the cell the strategy believes best so far.
 	Best() *space.Graph
 }
@@ -72,10 +72,13 @@ func NewRandom(r *rand.Rand) *Random { return &Random{r: r, obs: newObservations
 func (s *Random) Name() string { return "random" }
 
 // Next implements Strategy.
-func (s *Random) Next() *space.Graph { return space.NB201{}.Random(s.r) }
+func (s *Random) Next() (*space.Graph, error) { return space.NB201{}.Random(s.r), nil }
 
 // Observe implements Strategy.
-func (s *Random) Observe(g *space.Graph, acc float64) { s.obs.add(g, acc) }
+func (s *Random) Observe(g *space.Graph, acc float64) error {
+	s.obs.add(g, acc)
+	return nil
+}
 
 // Best implements Strategy.
 func (s *Random) Best() *space.Graph { return s.obs.bestGraph() }
@@ -104,9 +107,9 @@ func NewEvolution(r *rand.Rand) *Evolution {
 func (s *Evolution) Name() string { return "evolution" }
 
 // Next implements Strategy.
-func (s *Evolution) Next() *space.Graph {
+func (s *Evolution) Next() (*space.Graph, error) {
 	if len(s.pop) < s.Population {
-		return space.NB201{}.Random(s.r)
+		return space.NB201{}.Random(s.r), nil
 	}
 	var parent member
 	for k := 0; k < s.Sample; k++ {
@@ -115,16 +118,17 @@ func (s *Evolution) Next() *space.Graph {
 			parent = m
 		}
 	}
-	return mutate(parent.g, s.r)
+	return mutate(parent.g, s.r), nil
 }
 
 // Observe implements Strategy.
-func (s *Evolution) Observe(g *space.Graph, acc float64) {
+func (s *Evolution) Observe(g *space.Graph, acc float64) error {
 	s.obs.add(g, acc)
 	s.pop = append(s.pop, member{g, acc})
 	if len(s.pop) > s.Population {
 		s.pop = s.pop[1:]
 	}
+	return nil
 }
 
 // Best implements Strategy.
@@ -148,26 +152,27 @@ func NewLocalSearch(r *rand.Rand) *LocalSearch { return &LocalSearch{r: r, obs: 
 func (s *LocalSearch) Name() string { return "local" }
 
 // Next implements Strategy.
-func (s *LocalSearch) Next() *space.Graph {
+func (s *LocalSearch) Next() (*space.Graph, error) {
 	if s.current == nil || len(s.neighbours) == 0 {
 		s.pending = true
-		return space.NB201{}.Random(s.r)
+		return space.NB201{}.Random(s.r), nil
 	}
 	s.pending = false
-	return s.neighbours[0]
+	return s.neighbours[0], nil
 }
 
 // Observe implements Strategy.
-func (s *LocalSearch) Observe(g *space.Graph, acc float64) {
+func (s *LocalSearch) Observe(g *space.Graph, acc float64) error {
 	s.obs.add(g, acc)
 	if s.pending || s.current == nil {
 		s.moveTo(g, acc)
-		return
+		return nil
 	}
 	s.neighbours = s.neighbours[1:]
 	if acc > s.currentAcc {
 		s.moveTo(g, acc)
 	}
+	return nil
 }
 
 func (s *LocalSearch) moveTo(g *space.Graph, acc float64) {

@@ -62,7 +62,7 @@ func TestBaselinesReproduceReferencePoints(t *testing.T) {
 	// 93.86, evolution 94.25, local 94.31. With 60 seeds the standard error is about 0.03–0.05.
 	cfg := Config{Dataset: CIFAR10, Checkpoints: []int{100}, Seeds: 60}
 	want := map[string]float64{"random": 93.86, "evolution": 94.25, "local": 94.31}
-	for name, f := range Factories() {
+	for name, f := range Factories(nil) {
 		res, err := Run(tab, cfg, name, f)
 		if err != nil {
 			t.Fatal(err)
@@ -73,8 +73,8 @@ func TestBaselinesReproduceReferencePoints(t *testing.T) {
 		}
 	}
 	// Reproducible from the seed.
-	a, _ := Run(tab, cfg, "evolution", Factories()["evolution"])
-	b, _ := Run(tab, cfg, "evolution", Factories()["evolution"])
+	a, _ := Run(tab, cfg, "evolution", Factories(nil)["evolution"])
+	b, _ := Run(tab, cfg, "evolution", Factories(nil)["evolution"])
 	if a.Scores[0].Mean != b.Scores[0].Mean {
 		t.Error("two runs from the same seeds differ")
 	}

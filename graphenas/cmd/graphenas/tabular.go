@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/tabular"
 )
 
@@ -45,7 +48,16 @@ func runTabular(args []string) error {
 	if err != nil {
 		return err
 	}
-	factories := tabular.Factories()
+	var b backends.Backend
+	if strings.Contains(*strategies, "graphenas") || strings.Contains(*strategies, "original") {
+		var choice backend.Choice
+		if b, choice, err = backend.New(); err != nil {
+			return err
+		}
+		defer b.Finalize()
+		fmt.Fprintf(os.Stderr, "tabular: controller on %s (%s)\n", choice.Name, choice.Reason)
+	}
+	factories := tabular.Factories(b)
 	cfg := tabular.Config{Dataset: d, Checkpoints: cps, Noise: *noise, Seeds: *seeds}
 	out := map[string]map[string]any{}
 	var names []string
