@@ -149,6 +149,7 @@ type Controller struct {
 	sp      space.Space
 	backend backends.Backend
 	ctx     *context.Context
+	pcg     *rand.PCG // the generator's state, saved with the controller
 	rng     *rand.Rand
 	step    int
 
@@ -167,8 +168,9 @@ func New(backend backends.Backend, sp space.Space, cfg Config) (*Controller, err
 	if cfg.K < 1 || cfg.Gamma < 0 || cfg.Gamma > 1 || cfg.Hidden < 1 || cfg.Layers < 0 || cfg.LearningRate <= 0 {
 		return nil, fmt.Errorf("controller: invalid configuration %+v", cfg)
 	}
+	pcg := rand.NewPCG(cfg.Seed, 0xC0A7)
 	c := &Controller{cfg: cfg, sp: sp, backend: backend, ctx: context.New().Checked(false), // encoder shared by actor and critic
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0xC0A7))}
+		pcg: pcg, rng: rand.New(pcg)}
 	if err := c.ctx.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}

@@ -1,9 +1,12 @@
 package controller
 
 import (
+	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -258,5 +261,52 @@ func TestDeterministic(t *testing.T) {
 		if a[i] != b[i] {
 			t.Fatalf("step %d: %s vs %s", i, a[i], b[i])
 		}
+	}
+}
+
+func TestSaveRestoreContinuesExactly(t *testing.T) {
+	sp := space.Supergraph{Nodes: 5, LayersPerStage: 4}
+	cfg := DefaultConfig()
+	cfg.K = 3
+	c := newController(t, sp, cfg)
+	g := sp.Random(rand.New(rand.NewPCG(2, 2)))
+	step := func(c *Controller, g *space.Graph, i int) (*space.Graph, string) {
+		p, err := c.Propose(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Observe(p, 0.05*float64(i%4-2)); err != nil {
+			t.Fatal(err)
+		}
+		return p.After, p.Action.String() + fmt.Sprintf(" %.6f", p.Mean)
+	}
+	for i := 0; i < 6; i++ {
+		g, _ = step(c, g, i)
+	}
+	var buf bytes.Buffer
+	if err := c.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	saved := buf.Bytes()
+	restored, err := Load(bytes.NewReader(saved), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g1, g2 := g, g.Clone()
+	for i := 6; i < 12; i++ {
+		var a1, a2 string
+		g1, a1 = step(c, g1, i)
+		g2, a2 = step(restored, g2, i)
+		if a1 != a2 {
+			t.Fatalf("step %d after restoring: %s vs %s", i, a1, a2)
+		}
+	}
+	// A truncated or foreign state is refused, and nothing is half-loaded.
+	if _, err := Load(bytes.NewReader(saved[:len(saved)/2]), c); err == nil {
+		t.Error("a truncated state loaded")
+	}
+	other := newController(t, space.NB201{}, DefaultConfig())
+	if _, err := Load(bytes.NewReader(saved), other); err == nil || !strings.Contains(err.Error(), "space") {
+		t.Errorf("a state of another space: %v", err)
 	}
 }
