@@ -34,9 +34,6 @@ func nodeScope(j int) string            { return fmt.Sprintf("/node_%d", j) }
 func opScope(j int, op arch.Op) string  { return nodeScope(j) + "/" + op.String() }
 func linkScope(i, j int) string         { return fmt.Sprintf("/link_%d_%d", i, j) }
 func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
-func isVelocity(v *context.Variable) bool {
-	return len(v.Name()) > len(velocitySuffix) && v.Name()[len(v.Name())-len(velocitySuffix):] == velocitySuffix
-}
 
 // newWeights creates every shared weight of the supergraph in ctx, initialised from seed: He-normal
 // convolutions and links, unit batch-norm scales, a uniform head (PyTorch's defaults).
