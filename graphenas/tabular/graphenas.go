@@ -21,7 +21,9 @@ import (
 //   - with noisy queries, a cell that becomes the best seen is queried a second time before it is
 //     believed (the mean of two), which counters the winner's curse of picking the maximum of noisy
 //     values; a repeat that returns exactly the same value shows the table is noise-free, and
-//     confirmation stops.
+//     confirmation stops;
+//   - the pick (Best) ranks cells by a lower confidence bound that uses the noise measured on the
+//     repeated queries.
 type GraphEnas struct {
 	c   *controller.Controller
 	r   *rand.Rand
@@ -33,6 +35,7 @@ type GraphEnas struct {
 	confirm      *space.Graph // a cell to query again before believing it
 	noiseFree    bool
 	restart      bool
+	samples      map[string][]float64 // every observation of the cells queried more than once
 }
 
 // NewGraphEnas returns the GraphEnas strategy with the controller configuration cfg, seeded
@@ -43,7 +46,7 @@ func NewGraphEnas(b backends.Backend, cfg controller.Config, r *rand.Rand) (*Gra
 	if err != nil {
 		return nil, err
 	}
-	return &GraphEnas{c: c, r: r, obs: newObservations(), restart: true}, nil
+	return &GraphEnas{c: c, r: r, obs: newObservations(), restart: true, samples: map[string][]float64{}}, nil
 }
 
 // Name implements Strategy.
@@ -90,6 +93,12 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 	if seen {
 		prevMean = s.obs.mean(k)
 	}
+	if seen {
+		if len(s.samples[k]) == 0 {
+			s.samples[k] = []float64{prevMean} // the cell's first (only) observation so far
+		}
+		s.samples[k] = append(s.samples[k], acc)
+	}
 	s.obs.add(g, acc)
 	errRate := math.Max(100-acc, 0.01) / 100 // noise can push accuracy past 100
 
@@ -117,5 +126,42 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 	return nil
 }
 
-// Best implements Strategy.
-func (s *GraphEnas) Best() *space.Graph { return s.obs.bestGraph() }
+// Best implements Strategy: the cell with the highest lower confidence bound, mean − σ̂/√n, where
+// σ̂ is the query noise estimated from the cells queried more than once (plain highest mean when
+// the table is noise-free or nothing was repeated). A cell seen once at a lucky high value ranks
+// below one confirmed slightly lower.
+func (s *GraphEnas) Best() *space.Graph {
+	if s.noiseFree {
+		return s.obs.bestGraph()
+	}
+	sigma := s.noise()
+	if sigma == 0 {
+		return s.obs.bestGraph()
+	}
+	best, bestScore := "", math.Inf(-1)
+	for k, n := range s.obs.count {
+		if score := s.obs.mean(k) - sigma/math.Sqrt(float64(n)); score > bestScore {
+			best, bestScore = k, score
+		}
+	}
+	return s.obs.graph[best]
+}
+
+// noise estimates the standard deviation of a query from the repeated ones (0 if none).
+func (s *GraphEnas) noise() float64 {
+	sum, dof := 0.0, 0
+	for k, vals := range s.samples {
+		if len(vals) < 2 {
+			continue
+		}
+		m := s.obs.mean(k)
+		for _, v := range vals {
+			sum += (v - m) * (v - m)
+		}
+		dof += len(vals) - 1
+	}
+	if dof == 0 {
+		return 0
+	}
+	return math.Sqrt(sum / float64(dof))
+}

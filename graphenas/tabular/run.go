@@ -24,10 +24,20 @@ func Factories(b backends.Backend) map[string]Factory {
 		"local":     func(r *rand.Rand) (Strategy, error) { return NewLocalSearch(r), nil },
 	}
 	if b != nil {
-		f["graphenas"] = func(r *rand.Rand) (Strategy, error) { return NewGraphEnas(b, controller.DefaultConfig(), r) }
+		f["graphenas"] = func(r *rand.Rand) (Strategy, error) { return NewGraphEnas(b, TabularControllerConfig(), r) }
 		f["original"] = func(r *rand.Rand) (Strategy, error) { return NewGraphEnas(b, controller.FaithfulConfig(), r) }
 	}
 	return f
+}
+
+// TabularControllerConfig is the controller configuration of the "graphenas" strategy: the
+// defaults, except that an edit is credited with its own effect only (K = 1). Every query here is
+// a trial edit of the incumbent, not a step of a walk, so the later steps that K = 10 would add
+// to its return belong to other, unrelated trials.
+func TabularControllerConfig() controller.Config {
+	cfg := controller.DefaultConfig()
+	cfg.K = 1
+	return cfg
 }
 
 // Config is one benchmark: the data set, query checkpoints, noise and seeds.
