@@ -1,21 +1,16 @@
 package controller
 
 import (
-	"math"
-
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers"
+
+	"github.com/graphenas/graphenas/graphenas/activation"
 )
 
 // The controller's networks, GoMLX graphs over a batch of T graphs of N nodes with F features.
 // Shapes: feats [T, N, F]; pred, succ [T, N, N] (row-normalised adjacency: pred[t,i,j] = 1/indeg(i)
 // when j → i, succ[t,i,j] = 1/outdeg(i) when i → j).
-
-// fuzzyReLU is softplus(2x) − ln 2, the activation of the whole project (DESIGN.md §2).
-func fuzzyReLU(x *Node) *Node {
-	return AddScalar(Softplus(MulScalar(x, 2)), -math.Ln2)
-}
 
 // dense is a linear layer with bias in its own scope.
 func dense(ctx *context.Context, scope string, x *Node, out int) *Node {
@@ -27,13 +22,13 @@ func dense(ctx *context.Context, scope string, x *Node, out int) *Node {
 // [T, N, F] → [T, N, D].
 func encode(ctx *context.Context, cfg Config, feats, pred, succ *Node) *Node {
 	ctx = ctx.In("encoder")
-	h := fuzzyReLU(dense(ctx, "features", feats, cfg.Hidden)) // [T, N, D]
+	h := activation.FuzzyReLU(dense(ctx, "features", feats, cfg.Hidden)) // [T, N, D]
 	for l := 0; l < cfg.Layers; l++ {
 		c := ctx.Inf("sage_%d", l)
 		fromPred := Einsum("tij,tjd->tid", pred, dense(c, "pred", h, cfg.Hidden)) // mean over predecessors
 		fromSucc := Einsum("tij,tjd->tid", succ, dense(c, "succ", h, cfg.Hidden)) // mean over successors
 		self := dense(c, "self", h, cfg.Hidden)
-		h = Add(h, fuzzyReLU(dense(c, "mix", Concatenate([]*Node{fromPred, fromSucc, self}, -1), cfg.Hidden)))
+		h = Add(h, activation.FuzzyReLU(dense(c, "mix", Concatenate([]*Node{fromPred, fromSucc, self}, -1), cfg.Hidden)))
 	}
 	return h
 }
@@ -73,10 +68,10 @@ func policy(ctx *context.Context, cfg Config, h, feats, adj *Node, m masks, beta
 	ctx = ctx.In("actor")
 	t, n := h.Shape().Dimensions[0], h.Shape().Dimensions[1]
 	pooled := ReduceMean(h, 1) // [T, D]
-	kind := dense(ctx, "kind", fuzzyReLU(dense(ctx, "kind_hidden", pooled, cfg.Hidden)), 2)
+	kind := dense(ctx, "kind", activation.FuzzyReLU(dense(ctx, "kind_hidden", pooled, cfg.Hidden)), 2)
 	node := Reshape(dense(ctx, "node", h, 1), t, n)
 	hf := Concatenate([]*Node{h, feats}, -1)
-	op := dense(ctx, "op", fuzzyReLU(dense(ctx, "op_hidden", hf, cfg.Hidden)), cfg.NumOps)
+	op := dense(ctx, "op", activation.FuzzyReLU(dense(ctx, "op_hidden", hf, cfg.Hidden)), cfg.NumOps)
 	src := Reshape(dense(ctx, "src", h, 1), t, n)
 	// Destination given source: an MLP on both endpoints, their distance (binary code of j − i)
 	// and the current edge bit. [T, N, N, 2D + bits + 1]
@@ -86,7 +81,7 @@ func policy(ctx *context.Context, cfg Config, h, feats, adj *Node, m masks, beta
 	bits := distCode.Shape().Dimensions[2]
 	dist := BroadcastToDims(Reshape(distCode, 1, n, n, bits), t, n, n, bits)
 	pair := Concatenate([]*Node{hi, hj, dist, Reshape(adj, t, n, n, 1)}, -1)
-	dst := Reshape(dense(ctx, "dst", fuzzyReLU(dense(ctx, "dst_hidden", pair, cfg.Hidden)), 1), t, n, n)
+	dst := Reshape(dense(ctx, "dst", activation.FuzzyReLU(dense(ctx, "dst_hidden", pair, cfg.Hidden)), 1), t, n, n)
 	return policyHeads{
 		kind: maskedLogSoftmax(kind, m.kind, beta, 1),
 		node: maskedLogSoftmax(node, m.node, beta, 1),
@@ -104,8 +99,8 @@ func critic(ctx *context.Context, cfg Config, hBefore, hAfter, fBefore, fAfter *
 	ctx = ctx.In("critic")
 	b, a := ReduceMean(hBefore, 1), ReduceMean(hAfter, 1) // [T, D]
 	z := Concatenate([]*Node{b, a, ReduceSum(Sub(hAfter, hBefore), 1), ReduceSum(Sub(fAfter, fBefore), 1)}, -1)
-	z = fuzzyReLU(dense(ctx, "hidden_1", z, cfg.Hidden))
-	z = fuzzyReLU(dense(ctx, "hidden_2", z, cfg.Hidden))
+	z = activation.FuzzyReLU(dense(ctx, "hidden_1", z, cfg.Hidden))
+	z = activation.FuzzyReLU(dense(ctx, "hidden_2", z, cfg.Hidden))
 	t := z.Shape().Dimensions[0]
 	mean = Reshape(dense(ctx, "mean", z, 1), t)
 	std = AddScalar(Softplus(Reshape(dense(ctx, "std", z, 1), t)), 1e-3)

@@ -6,6 +6,8 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gopjrt/dtypes"
+
+	"github.com/graphenas/graphenas/graphenas/activation"
 )
 
 // The layers of the child network, each with its hand-written backward step (see tape).
@@ -365,14 +367,12 @@ func batchNormInfer(x, gamma, beta, runMean, runVar *Node) *Node {
 	return Add(Mul(x, perChannel(a, x)), perChannel(shift, x))
 }
 
-// fuzzyReLU is softplus(2x) − ln 2 in its stable form, log(1 + e^(−2|x|)) + relu(2x) − ln 2:
-// zero at 0, slope 1 at 0, slopes 0 and 2 at the tails. Its derivative is 2·sigmoid(2x).
+// fuzzyReLU is activation.FuzzyReLU with its backward step recorded.
 func fuzzyReLU(t *tape, x *Node) *Node {
-	twoX := MulScalar(x, 2)
-	y := AddScalar(Add(Log1p(Exp(Neg(Abs(twoX)))), Max(twoX, ZerosLike(twoX))), -math.Ln2)
+	y := activation.FuzzyReLU(x)
 	t.record(func() {
 		if dy := t.grad(y); dy != nil {
-			t.accumulate(x, Mul(dy, MulScalar(Logistic(twoX), 2)))
+			t.accumulate(x, Mul(dy, activation.FuzzyReLUSlope(x)))
 		}
 	})
 	return y
