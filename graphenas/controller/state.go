@@ -6,24 +6,12 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gopjrt/dtypes"
-
 	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/varstore"
 )
 
 // stateVersion changes whenever the saved layout does.
 const stateVersion = 1
-
-// savedVar is one context variable: weights, Adam moments, step counters, the RNG state.
-type savedVar struct {
-	Scope, Name string
-	DType       int
-	Dims        []int
-	Data        []byte
-}
 
 // savedGraph is a space.Graph in a form gob can write.
 type savedGraph struct {
@@ -49,7 +37,7 @@ type savedState struct {
 	Step     int
 	Baseline float64
 	RNG      []byte
-	Vars     []savedVar
+	Vars     []varstore.Var // weights, Adam moments, step counters
 	History  []savedTransition
 	Replay   []savedTransition
 }
@@ -112,21 +100,8 @@ func (c *Controller) Save(w io.Writer) error {
 	}
 	st := savedState{Version: stateVersion, Space: c.sp.Name(), Config: c.cfg, Step: c.step, Baseline: c.baseline,
 		RNG: rngState, History: saveTransitions(c.history), Replay: saveTransitions(c.replay)}
-	var varErr error
-	c.ctx.EnumerateVariables(func(v *context.Variable) {
-		t, err := v.Value()
-		if err != nil {
-			varErr = err
-			return
-		}
-		sv := savedVar{Scope: v.Scope(), Name: v.Name(), DType: int(t.DType()), Dims: t.Shape().Dimensions}
-		if err := t.ConstBytes(func(b []byte) { sv.Data = append([]byte(nil), b...) }); err != nil {
-			varErr = err
-		}
-		st.Vars = append(st.Vars, sv)
-	})
-	if varErr != nil {
-		return fmt.Errorf("controller: saving variables: %w", varErr)
+	if st.Vars, err = varstore.Snapshot(c.ctx); err != nil {
+		return fmt.Errorf("controller: saving variables: %w", err)
 	}
 	if err := gob.NewEncoder(w).Encode(st); err != nil {
 		return fmt.Errorf("controller: writing the state: %w", err)
@@ -157,27 +132,15 @@ func Load(r io.Reader, like *Controller) (*Controller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("controller: state: %w", err)
 	}
-	vals := make([]*tensors.Tensor, len(st.Vars))
-	for i, v := range st.Vars {
-		t := tensors.FromShape(shapes.Make(dtypes.DType(v.DType), v.Dims...))
-		size := 0
-		if err := t.ConstBytes(func(b []byte) { size = len(b) }); err != nil {
-			return nil, err
-		}
-		if size != len(v.Data) {
-			return nil, fmt.Errorf("controller: state: variable %s/%s has %d bytes for shape %v", v.Scope, v.Name, len(v.Data), v.Dims)
-		}
-		if err := t.MutableBytes(func(b []byte) { copy(b, v.Data) }); err != nil {
-			return nil, err
-		}
-		vals[i] = t
+	if _, err := varstore.Tensors(st.Vars); err != nil {
+		return nil, fmt.Errorf("controller: state: %w", err)
 	}
 	c, err := New(like.backend, like.sp, st.Config)
 	if err != nil {
 		return nil, err
 	}
-	for i, v := range st.Vars {
-		c.ctx.InAbsPath(v.Scope).VariableWithValue(v.Name, vals[i])
+	if err := varstore.Restore(c.ctx, st.Vars, false); err != nil {
+		return nil, fmt.Errorf("controller: state: %w", err)
 	}
 	if err := c.pcg.UnmarshalBinary(st.RNG); err != nil {
 		return nil, fmt.Errorf("controller: state: random generator: %w", err)

@@ -28,6 +28,9 @@ type Config struct {
 	// WeightsFraction is the share of the training set the weights train on; the rest scores
 	// architectures.
 	WeightsFraction float64
+	// FullTraining trains the weights on every training image and keeps no architecture split
+	// (for retraining one architecture; Evaluate then fails, Test works).
+	FullTraining bool
 	// CacheSize bounds the number of architectures whose executables are kept.
 	CacheSize int
 }

@@ -88,7 +88,9 @@ type Supergraph struct {
 	backend backends.Backend
 	ctx     *context.Context
 	ds      *data.Dataset
+	pcg     *rand.PCG
 	rng     *rand.Rand
+	lr      float64
 
 	trainBatches, archBatches *data.Batcher
 	batch                     data.Batch
@@ -113,20 +115,25 @@ func New(backend backends.Backend, ds *data.Dataset, cfg Config) (*Supergraph, e
 	if backend == nil || ds == nil || ds.Train == nil || ds.Test == nil {
 		return nil, fmt.Errorf("supergraph: need a back-end and a data set with training and test images")
 	}
-	weightsIdx, archIdx, err := data.Split(ds.Train.N, cfg.WeightsFraction, cfg.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("supergraph: %w", err)
+	var weightsIdx, archIdx []int // nil: every training image
+	if !cfg.FullTraining {
+		if weightsIdx, archIdx, err = data.Split(ds.Train.N, cfg.WeightsFraction, cfg.Seed); err != nil {
+			return nil, fmt.Errorf("supergraph: %w", err)
+		}
 	}
 	trainBatches, err := data.NewBatcher(ds.Train, weightsIdx, cfg.BatchSize, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("supergraph: weights split: %w", err)
 	}
-	archBatches, err := data.NewBatcher(ds.Train, archIdx, cfg.BatchSize, cfg.Seed+1)
-	if err != nil {
-		return nil, fmt.Errorf("supergraph: architecture split: %w", err)
+	var archBatches *data.Batcher
+	if !cfg.FullTraining {
+		if archBatches, err = data.NewBatcher(ds.Train, archIdx, cfg.BatchSize, cfg.Seed+1); err != nil {
+			return nil, fmt.Errorf("supergraph: architecture split: %w", err)
+		}
 	}
+	pcg := rand.NewPCG(cfg.Seed, 0xB0D6E7)
 	s := &Supergraph{cfg: cfg, backend: backend, ctx: context.New(), ds: ds,
-		rng:          rand.New(rand.NewPCG(cfg.Seed, 0xB0D6E7)),
+		pcg: pcg, rng: rand.New(pcg), lr: cfg.LearningRate,
 		trainBatches: trainBatches, archBatches: archBatches,
 		cache: map[string]*list.Element{}, lru: list.New()}
 	newWeights(s.ctx, cfg, ds.Train.Channels, ds.Train.NumClasses, cfg.Seed)
@@ -141,6 +148,19 @@ func (s *Supergraph) Context() *context.Context { return s.ctx }
 
 // Backend returns the GoMLX back-end.
 func (s *Supergraph) Backend() backends.Backend { return s.backend }
+
+// LearningRate returns the learning rate the next training batches use.
+func (s *Supergraph) LearningRate() float64 { return s.lr }
+
+// SetLearningRate changes the learning rate of the following training batches (for schedules);
+// the compiled executables take it as an input, so nothing is rebuilt.
+func (s *Supergraph) SetLearningRate(lr float64) error {
+	if lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0) {
+		return fmt.Errorf("supergraph: learning rate %g", lr)
+	}
+	s.lr = lr
+	return nil
+}
 
 // Check returns an error when a does not fit this supergraph.
 func (s *Supergraph) Check(a *arch.Arch) error {
@@ -209,7 +229,7 @@ func (s *Supergraph) Train(a *arch.Arch, budget Budget) (TrainResult, error) {
 	if budget.Batches <= 0 && budget.RandomTime {
 		limit = time.Duration(s.rng.Float64() * 2 * float64(budget.Time))
 	}
-	lr := float32(s.cfg.LearningRate)
+	lr := float32(s.lr)
 	var lossSum, correctSum float64
 	finiteBatches := 0
 	for {
@@ -253,6 +273,9 @@ func (s *Supergraph) Train(a *arch.Arch, budget Budget) (TrainResult, error) {
 func (s *Supergraph) Evaluate(a *arch.Arch, batches int) (EvalResult, error) {
 	if batches <= 0 {
 		return EvalResult{}, fmt.Errorf("supergraph: evaluate on %d batches", batches)
+	}
+	if s.archBatches == nil {
+		return EvalResult{}, fmt.Errorf("supergraph: no architecture split (FullTraining trains on every image): use Test")
 	}
 	return s.evaluate(a, func(k int) (*data.Batch, bool) {
 		if k >= batches {

@@ -1,0 +1,94 @@
+package supergraph
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/graphenas/graphenas/graphenas/data"
+)
+
+func TestStateRestoresExactly(t *testing.T) {
+	a := mustParse(t, "1:conv3 2:maxpool3 | 0>1 1>2 0>2 2>3")
+	b := mustParse(t, "1:dwconv5 2:maxpool3 | 0>1 1>2 2>3")
+	first := newTiny(t, tinyConfig(), nil)
+	if _, err := first.Train(a, BatchBudget(3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.SetLearningRate(0.02); err != nil {
+		t.Fatal(err)
+	}
+	st, err := first.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	continueOn := func(sg *Supergraph) (TrainResult, EvalResult, map[string][]float32) {
+		tr, err := sg.Train(b, BatchBudget(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := sg.Evaluate(b, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr, ev, snapshot(sg.Context())
+	}
+	tr1, ev1, w1 := continueOn(first)
+
+	second := newTiny(t, tinyConfig(), nil)
+	if err := second.SetState(st); err != nil {
+		t.Fatal(err)
+	}
+	if second.LearningRate() != 0.02 {
+		t.Errorf("learning rate %g after restore, want 0.02", second.LearningRate())
+	}
+	tr2, ev2, w2 := continueOn(second)
+	if tr1.Loss != tr2.Loss || ev1.Loss != ev2.Loss || ev1.Accuracy != ev2.Accuracy {
+		t.Fatalf("restored run differs: train %v vs %v, eval %v vs %v", tr1.Loss, tr2.Loss, ev1.Loss, ev2.Loss)
+	}
+	for name, v := range w1 {
+		if !bitEqual(v, w2[name]) {
+			t.Fatalf("%s differs after restore", name)
+		}
+	}
+}
+
+func TestSetStateRefusesOtherConfiguration(t *testing.T) {
+	first := newTiny(t, tinyConfig(), nil)
+	st, err := first.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyConfig()
+	cfg.Channels = 6
+	other := newTiny(t, cfg, nil)
+	before := snapshot(other.Context())
+	if err := other.SetState(st); err == nil || !strings.Contains(err.Error(), "configuration") {
+		t.Fatalf("want a configuration error, got %v", err)
+	}
+	st.Vars[0].Data = st.Vars[0].Data[:3]
+	same := newTiny(t, tinyConfig(), nil)
+	if err := same.SetState(st); err == nil || !strings.Contains(err.Error(), "bytes") {
+		t.Fatalf("want a byte-count error, got %v", err)
+	}
+	for name, v := range snapshot(other.Context()) {
+		if !bitEqual(v, before[name]) {
+			t.Fatalf("%s changed by a refused state", name)
+		}
+	}
+}
+
+func TestFullTrainingHasNoArchitectureSplit(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.FullTraining = true
+	sg := newTiny(t, cfg, data.SyntheticDataset(100, 20, 8, 8, 1, 4, 2))
+	a := mustParse(t, "1:conv3 2:maxpool3 | 0>1 1>2 2>3")
+	if _, err := sg.Train(a, BatchBudget(2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sg.Evaluate(a, 1); err == nil {
+		t.Error("Evaluate without an architecture split should fail")
+	}
+	if ev, err := sg.Test(a); err != nil || ev.Images != 20 {
+		t.Errorf("Test: %+v, %v", ev, err)
+	}
+}
