@@ -1,7 +1,10 @@
-// Package search is one GraphEnas search (DESIGN.md §4): the controller proposes an edit of the
-// current architecture, the shared weights train on the edited architecture for a budget, it is
-// evaluated on the architecture split, and the controller learns from the change of the
-// validation loss. Step does one such step and returns its record; Run does many.
+// Package search is one GraphEnas search (DESIGN.md §4): a strategy proposes the next
+// architecture (for GraphEnas, the controller's edit of the current one), the shared weights train
+// on it for a budget, it is evaluated on the architecture split, and the strategy learns from the
+// change of the validation loss. Step does one such step and returns its record; Run does many.
+//
+// With a run directory, every step appends one JSON line to steps.jsonl and the whole state is
+// checkpointed atomically every few steps, so Resume continues a killed run with nothing lost.
 package search
 
 import (
@@ -21,50 +24,116 @@ import (
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
-// Strategies the search loop knows.
+// Strategies the search loop knows. They share everything but the choice of the next architecture.
 const (
 	StrategyGraphEnas = "graphenas" // the controller, improved settings
-	StrategyOriginal  = "original"  // the controller, the original's settings
+	StrategyOriginal  = "original"  // the controller, the original's settings (faithful mode)
 	StrategyRandom    = "random"    // uniform random single edits (random search with weight sharing)
+	StrategyEvolution = "evolution" // regularized evolution, shared-weight validation loss as fitness
 )
 
-// Config is everything a search needs. Zero fields take their defaults.
+// Strategies lists the known strategies.
+func Strategies() []string {
+	return []string{StrategyGraphEnas, StrategyOriginal, StrategyRandom, StrategyEvolution}
+}
+
+// Config is everything a search needs. Zero fields take the defaults given in their comments.
 type Config struct {
-	// Seed drives every random choice: weights, data order, the controller, random edits.
+	// Seed drives every random choice: weights, data order, the controller, edits. Default 0.
 	Seed uint64
-	// Strategy is graphenas, original or random.
+	// Strategy is graphenas (default), original, random or evolution.
 	Strategy string
-	// Supergraph is the child network's configuration (nodes, channels, optimiser).
+	// Supergraph is the child network (supergraph.DefaultConfig: 5 nodes, 20 channels, 4 layers
+	// per stage, batch 64, SGD lr 1e-3 momentum 0.9, an 80/20 weights/architecture split). Its
+	// Seed is replaced by Seed.
 	Supergraph supergraph.Config
-	// Controller is the actor-critic's configuration (ignored by random).
+	// Controller is the actor-critic (controller.DefaultConfig when Hidden is 0; the original
+	// strategy always uses controller.FaithfulConfig). Its Seed is replaced by Seed.
 	Controller controller.Config
-	// Budget is the training per step: batches (reproducible) or time.
+	// Budget is the training per step: batches (reproducible) or wall-clock time. Default 1 batch.
 	Budget supergraph.Budget
-	// EvalBatches is the number of architecture-split batches per evaluation.
+	// EvalBatches is the number of architecture-split batches per evaluation. Default 4.
 	EvalBatches int
+	// Population and Sample are regularized evolution's population size and tournament size.
+	// Defaults 10 and 3.
+	Population, Sample int
+	// CheckpointEvery is the number of steps between checkpoints of a run with a directory
+	// (one is also written when Run ends). Default 10.
+	CheckpointEvery int
+}
+
+// withDefaults fills the zero fields and checks the rest.
+func (c Config) withDefaults() (Config, error) {
+	switch c.Strategy {
+	case "":
+		c.Strategy = StrategyGraphEnas
+	case StrategyGraphEnas, StrategyOriginal, StrategyRandom, StrategyEvolution:
+	default:
+		return c, fmt.Errorf("search: unknown strategy %q (known: graphenas, original, random, evolution)", c.Strategy)
+	}
+	if c.EvalBatches == 0 {
+		c.EvalBatches = 4
+	}
+	if c.Budget.Batches == 0 && c.Budget.Time == 0 {
+		c.Budget = supergraph.BatchBudget(1)
+	}
+	if c.Population == 0 {
+		c.Population = 10
+	}
+	if c.Sample == 0 {
+		c.Sample = 3
+	}
+	if c.CheckpointEvery == 0 {
+		c.CheckpointEvery = 10
+	}
+	switch {
+	case c.EvalBatches < 0:
+		return c, fmt.Errorf("search: %d evaluation batches", c.EvalBatches)
+	case c.Budget.Batches < 0 || c.Budget.Time < 0:
+		return c, fmt.Errorf("search: negative budget %v", c.Budget)
+	case c.Population < 1 || c.Sample < 1 || c.Sample > c.Population:
+		return c, fmt.Errorf("search: evolution population %d and sample %d (want 1 ≤ sample ≤ population)", c.Population, c.Sample)
+	case c.CheckpointEvery < 1:
+		return c, fmt.Errorf("search: checkpoint every %d steps", c.CheckpointEvery)
+	}
+	c.Supergraph.Seed = c.Seed
+	return c, nil
 }
 
 // StepRecord is what one step did and saw; one JSON line of steps.jsonl.
 type StepRecord struct {
-	Step     int             `json:"step"`
-	Strategy string          `json:"strategy"`
-	Action   space.Action    `json:"action"`
+	Step     int    `json:"step"`
+	Strategy string `json:"strategy"`
+	// Action is the edit that led from Before to the new architecture; nil when the strategy
+	// drew a fresh architecture (evolution filling its population).
+	Action *space.Action `json:"action,omitempty"`
+	// Before is the architecture the edit started from (the current one, or evolution's parent).
+	Before string `json:"before,omitempty"`
+	// Arch is the architecture trained at this step (JSON form), ArchText its text form.
 	Arch     json.RawMessage `json:"arch"`
 	ArchText string          `json:"arch_text"`
-	// TrainBatches, TrainLoss: the training of this step.
+	// TrainBatches and TrainLoss: the training of this step (NonFinite batches updated nothing).
 	TrainBatches int     `json:"train_batches"`
 	TrainLoss    float64 `json:"train_loss"`
+	NonFinite    int     `json:"non_finite,omitempty"`
 	// ValLoss and ValAccuracy on the architecture split after training.
 	ValLoss     float64 `json:"val_loss"`
 	ValAccuracy float64 `json:"val_accuracy"`
-	// CriticMean and CriticStd: the critic's prediction of the edit's return.
+	// CriticMean and CriticStd: the critic's prediction of the edit's return (controller strategies).
 	CriticMean float64 `json:"critic_mean"`
 	CriticStd  float64 `json:"critic_std"`
-	// Delta is log(val loss) − log(previous val loss).
+	// CriticLoss and ActorLoss of the controller's update at this step.
+	CriticLoss float64 `json:"critic_loss"`
+	ActorLoss  float64 `json:"actor_loss"`
+	// Delta is log(val loss) − log(val loss before the edit): the step's immediate reward, negated.
 	Delta float64 `json:"delta"`
-	Beta  float64 `json:"beta"`
+	// Return is the realised return (Σ γ^k δ over K steps) of step ReturnStep, which became known
+	// at this step; absent until K steps have passed, and for strategies without a critic.
+	Return     *float64 `json:"return,omitempty"`
+	ReturnStep *int     `json:"return_step,omitempty"`
+	Beta       float64  `json:"beta"`
 	// Timing holds wall-clock seconds per phase; it is the only part that differs between two
-	// runs of one seed.
+	// runs of one seed with a batch budget.
 	Timing Timing `json:"timing"`
 }
 
@@ -74,51 +143,60 @@ type Timing struct {
 	Train      float64 `json:"train"`
 	Evaluate   float64 `json:"evaluate"`
 	Update     float64 `json:"update"`
-	TrainSecs  float64 `json:"train_seconds"`
+	Checkpoint float64 `json:"checkpoint,omitempty"`
+	// Wall is the clock time at the end of the step (RFC 3339).
+	Wall string `json:"wall,omitempty"`
 }
 
 // Search is a running search.
 type Search struct {
 	cfg     Config
+	backend backends.Backend
 	sg      *supergraph.Supergraph
 	ctrl    *controller.Controller
 	sp      space.Supergraph
+	pcg     *rand.PCG
 	rng     *rand.Rand
 	current *space.Graph
 	valLoss float64
 	history []StepRecord
 	visits  map[string]*visit
+	pop     []member // evolution's population, oldest first
+	run     *runDir  // nil without a run directory
 }
 
 type visit struct {
 	arch    *arch.Arch
 	valLoss float64
 	count   int
+	step    int
 }
 
-// New starts a search on ds from a random architecture.
+// member is one architecture of evolution's population with its fitness.
+type member struct {
+	g       *space.Graph
+	valLoss float64
+}
+
+// New starts a search on ds from a random architecture, without a run directory.
 func New(b backends.Backend, ds *data.Dataset, cfg Config) (*Search, error) {
-	switch cfg.Strategy {
-	case "":
-		cfg.Strategy = StrategyGraphEnas
-	case StrategyGraphEnas, StrategyOriginal, StrategyRandom:
-	default:
-		return nil, fmt.Errorf("search: unknown strategy %q (known: graphenas, original, random)", cfg.Strategy)
+	return newSearch(b, ds, cfg)
+}
+
+func newSearch(b backends.Backend, ds *data.Dataset, cfg Config) (*Search, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	if cfg.EvalBatches == 0 {
-		cfg.EvalBatches = 4
-	}
-	if cfg.Budget.Batches == 0 && cfg.Budget.Time == 0 {
-		cfg.Budget = supergraph.BatchBudget(1)
-	}
-	cfg.Supergraph.Seed = cfg.Seed
 	sg, err := supergraph.New(b, ds, cfg.Supergraph)
 	if err != nil {
 		return nil, err
 	}
 	sc := sg.Config()
-	s := &Search{cfg: cfg, sg: sg, sp: space.Supergraph{Nodes: sc.Nodes, LayersPerStage: sc.LayersPerStage},
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0x5EA4C4)), visits: map[string]*visit{}}
+	cfg.Supergraph = sc
+	pcg := rand.NewPCG(cfg.Seed, 0x5EA4C4)
+	s := &Search{cfg: cfg, backend: b, sg: sg, sp: space.Supergraph{Nodes: sc.Nodes, LayersPerStage: sc.LayersPerStage},
+		pcg: pcg, rng: rand.New(pcg), visits: map[string]*visit{}}
 	switch cfg.Strategy {
 	case StrategyGraphEnas, StrategyOriginal:
 		cc := cfg.Controller
@@ -131,21 +209,84 @@ func New(b backends.Backend, ds *data.Dataset, cfg Config) (*Search, error) {
 		if s.ctrl, err = controller.New(b, s.sp, cc); err != nil {
 			return nil, err
 		}
+		s.cfg.Controller = s.ctrl.Config()
 	}
 	s.current = s.sp.Random(s.rng)
 	return s, nil
 }
 
+// Config returns the configuration in use, defaults filled in.
+func (s *Search) Config() Config { return s.cfg }
+
 // Supergraph returns the child network with the shared weights.
 func (s *Search) Supergraph() *supergraph.Supergraph { return s.sg }
+
+// Controller returns the actor-critic, or nil for strategies without one.
+func (s *Search) Controller() *controller.Controller { return s.ctrl }
 
 // Current returns the current architecture.
 func (s *Search) Current() *arch.Arch { return space.ToArch(s.current) }
 
+// Steps returns the number of steps done.
+func (s *Search) Steps() int { return len(s.history) }
+
 // History returns every step record so far.
 func (s *Search) History() []StepRecord { return s.history }
 
-// Step does one search step (DESIGN.md §4) and returns its record.
+// Dir returns the run directory, or "" when the search keeps no log.
+func (s *Search) Dir() string {
+	if s.run == nil {
+		return ""
+	}
+	return s.run.dir
+}
+
+// proposal is the next architecture a strategy chose, and how.
+type proposal struct {
+	p      controller.Proposal
+	fresh  bool    // drawn afresh (no edit)
+	before float64 // validation loss of p.Before
+}
+
+// propose asks the strategy for the next architecture.
+func (s *Search) propose() (proposal, error) {
+	switch s.cfg.Strategy {
+	case StrategyGraphEnas, StrategyOriginal:
+		p, err := s.ctrl.Propose(s.current)
+		return proposal{p: p, before: s.valLoss}, err
+	case StrategyEvolution:
+		if len(s.pop) < s.cfg.Population {
+			g := s.sp.Random(s.rng)
+			return proposal{p: controller.Proposal{Before: s.current, After: g}, fresh: true, before: s.valLoss}, nil
+		}
+		// Tournament: the fittest of Sample members drawn without replacement is the parent.
+		idx := s.rng.Perm(len(s.pop))[:s.cfg.Sample]
+		parent := s.pop[idx[0]]
+		for _, i := range idx[1:] {
+			if s.pop[i].valLoss < parent.valLoss {
+				parent = s.pop[i]
+			}
+		}
+		p := s.randomEdit(parent.g)
+		return proposal{p: p, before: parent.valLoss}, nil
+	default:
+		return proposal{p: s.randomEdit(s.current), before: s.valLoss}, nil
+	}
+}
+
+// randomEdit applies one uniformly drawn legal edit to g.
+func (s *Search) randomEdit(g *space.Graph) controller.Proposal {
+	acts := space.Actions(s.sp, g)
+	a := acts[s.rng.IntN(len(acts))]
+	next, err := space.Apply(s.sp, g, a)
+	if err != nil {
+		panic(fmt.Sprintf("search: a listed action is illegal: %v", err)) // space.Actions lists legal ones.
+	}
+	return controller.Proposal{Before: g, After: next, Action: a}
+}
+
+// Step does one search step (DESIGN.md §4) and returns its record. With a run directory, the
+// record is appended to steps.jsonl and a checkpoint is written every CheckpointEvery steps.
 func (s *Search) Step() (StepRecord, error) {
 	rec := StepRecord{Step: len(s.history), Strategy: s.cfg.Strategy}
 	if s.valLoss == 0 { // the first step scores the starting architecture
@@ -158,22 +299,17 @@ func (s *Search) Step() (StepRecord, error) {
 			return rec, err
 		}
 		s.valLoss = ev.Loss
+		if s.cfg.Strategy == StrategyEvolution {
+			s.pop = append(s.pop, member{g: s.current, valLoss: ev.Loss})
+		}
 	}
 	t0 := time.Now()
-	var p controller.Proposal
-	if s.ctrl != nil {
-		var err error
-		if p, err = s.ctrl.Propose(s.current); err != nil {
-			return rec, err
-		}
-	} else {
-		acts := space.Actions(s.sp, s.current)
-		a := acts[s.rng.IntN(len(acts))]
-		next, _ := space.Apply(s.sp, s.current, a)
-		p = controller.Proposal{Before: s.current, After: next, Action: a}
+	prop, err := s.propose()
+	if err != nil {
+		return rec, err
 	}
 	rec.Timing.Controller = time.Since(t0).Seconds()
-	a := space.ToArch(p.After)
+	a := space.ToArch(prop.p.After)
 
 	t0 = time.Now()
 	tr, err := s.sg.Train(a, s.cfg.Budget)
@@ -188,32 +324,90 @@ func (s *Search) Step() (StepRecord, error) {
 	}
 	rec.Timing.Evaluate = time.Since(t0).Seconds()
 
-	delta := math.Log(ev.Loss) - math.Log(s.valLoss)
+	if math.IsNaN(ev.Loss) || math.IsInf(ev.Loss, 0) {
+		return rec, fmt.Errorf("search: step %d: validation loss %v for %v (the shared weights diverged; lower the learning rate)", rec.Step, ev.Loss, a)
+	}
+	delta := math.Log(ev.Loss) - math.Log(prop.before)
 	t0 = time.Now()
 	if s.ctrl != nil {
-		if _, err := s.ctrl.Observe(p, delta); err != nil {
+		st, err := s.ctrl.Observe(prop.p, delta)
+		if err != nil {
 			return rec, err
+		}
+		rec.CriticLoss, rec.ActorLoss = st.CriticLoss, st.ActorLoss
+	}
+	if s.cfg.Strategy == StrategyEvolution {
+		s.pop = append(s.pop, member{g: prop.p.After, valLoss: ev.Loss})
+		if len(s.pop) > s.cfg.Population {
+			s.pop = s.pop[1:] // the oldest dies (regularized evolution)
 		}
 	}
 	rec.Timing.Update = time.Since(t0).Seconds()
 
-	archJSON, _ := json.Marshal(a)
-	rec.Action, rec.Arch, rec.ArchText = p.Action, archJSON, a.String()
-	rec.TrainBatches, rec.TrainLoss, rec.Timing.TrainSecs = tr.Batches, tr.Loss, tr.Seconds
+	archJSON, err := json.Marshal(a)
+	if err != nil {
+		return rec, fmt.Errorf("search: %w", err)
+	}
+	if !prop.fresh {
+		act := prop.p.Action
+		rec.Action = &act
+		rec.Before = space.ToArch(prop.p.Before).String()
+	}
+	rec.Arch, rec.ArchText = archJSON, a.String()
+	rec.TrainBatches, rec.TrainLoss, rec.NonFinite = tr.Batches, finiteOr0(tr.Loss), tr.NonFinite
 	rec.ValLoss, rec.ValAccuracy, rec.Delta = ev.Loss, ev.Accuracy, delta
-	rec.CriticMean, rec.CriticStd, rec.Beta = p.Mean, p.Std, p.Beta
-	s.current, s.valLoss = p.After, ev.Loss
+	rec.CriticMean, rec.CriticStd, rec.Beta = prop.p.Mean, prop.p.Std, prop.p.Beta
+	s.current, s.valLoss = prop.p.After, ev.Loss
 	v := s.visits[a.Key()]
 	if v == nil {
-		v = &visit{arch: a}
+		v = &visit{arch: a, step: rec.Step}
 		s.visits[a.Key()] = v
 	}
 	v.valLoss, v.count = ev.Loss, v.count+1
 	s.history = append(s.history, rec)
+	s.fillReturn()
+	rec = s.history[len(s.history)-1]
+
+	rec.Timing.Wall = time.Now().UTC().Format(time.RFC3339)
+	s.history[len(s.history)-1].Timing = rec.Timing
+	if s.run != nil {
+		if len(s.history)%s.cfg.CheckpointEvery == 0 {
+			t0 = time.Now()
+			if err := s.Checkpoint(); err != nil {
+				return rec, err
+			}
+			rec.Timing.Checkpoint = time.Since(t0).Seconds()
+		}
+		if err := s.run.appendRecord(rec); err != nil {
+			return rec, err
+		}
+	}
 	return rec, nil
 }
 
-// Run does n steps, calling fn (if not nil) after each; fn returning an error stops the run.
+// fillReturn puts into the newest record the realised return of the step K steps back, which
+// the newest delta completes (the controller credits an edit with the discounted deltas of the K
+// steps that start with it).
+func (s *Search) fillReturn() {
+	if s.ctrl == nil {
+		return
+	}
+	k, gamma := s.cfg.Controller.K, s.cfg.Controller.Gamma
+	n := len(s.history)
+	if k < 1 || n < k {
+		return
+	}
+	ret, disc := 0.0, 1.0
+	for _, r := range s.history[n-k:] {
+		ret += disc * r.Delta
+		disc *= gamma
+	}
+	step := n - k
+	s.history[n-1].Return, s.history[n-1].ReturnStep = &ret, &step
+}
+
+// Run does n steps, calling fn (if not nil) after each; fn returning an error stops the run. With
+// a run directory, a checkpoint is written when the steps are done.
 func (s *Search) Run(n int, fn func(StepRecord) error) error {
 	for i := 0; i < n; i++ {
 		rec, err := s.Step()
@@ -226,22 +420,28 @@ func (s *Search) Run(n int, fn func(StepRecord) error) error {
 			}
 		}
 	}
+	if s.run != nil && n > 0 && len(s.history)%s.cfg.CheckpointEvery != 0 {
+		return s.Checkpoint()
+	}
 	return nil
 }
 
 // Ranked is an architecture with the criterion Best ranks by.
 type Ranked struct {
-	Arch *arch.Arch
-	// ValLoss is the validation loss of its last visit; Visits counts the visits.
-	ValLoss float64
-	Visits  int
+	Arch *arch.Arch `json:"arch"`
+	// ValLoss is the validation loss of its last visit; Visits counts the visits and FirstStep
+	// is the step of the first.
+	ValLoss   float64 `json:"val_loss"`
+	Visits    int     `json:"visits"`
+	FirstStep int     `json:"first_step"`
 }
 
-// Best returns the k architectures with the lowest validation loss at their last visit.
+// Best returns the k architectures with the lowest validation loss at their last visit (ties:
+// the text form), with their number of visits.
 func (s *Search) Best(k int) []Ranked {
 	out := make([]Ranked, 0, len(s.visits))
 	for _, v := range s.visits {
-		out = append(out, Ranked{Arch: v.arch, ValLoss: v.valLoss, Visits: v.count})
+		out = append(out, Ranked{Arch: v.arch, ValLoss: v.valLoss, Visits: v.count, FirstStep: v.step})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].ValLoss != out[j].ValLoss {
@@ -253,4 +453,13 @@ func (s *Search) Best(k int) []Ranked {
 		out = out[:k]
 	}
 	return out
+}
+
+// finiteOr0 returns x, or 0 when x is NaN or infinite (JSON has no NaN; the record's NonFinite
+// count says when a training loss is missing).
+func finiteOr0(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
 }

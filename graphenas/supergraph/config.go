@@ -107,3 +107,36 @@ func (c Config) NodeSize(i, h, w int) (int, int) {
 	}
 	return h, w
 }
+
+// Params returns the number of trainable weights architecture a uses in a network of this
+// configuration for images with inChannels channels and classes classes: the stem, then for every
+// node that feeds the output its links, batch-norm and op, then the head. (Momenta and batch-norm
+// running statistics are not counted.)
+func (c Config) Params(a *arch.Arch, inChannels, classes int) int {
+	c0 := c.NodeChannels(0)
+	n := 2*inChannels + inChannels*c0 // stem batch-norm and 1×1 conv
+	used := a.Ancestors()
+	for j := 1; j < a.N(); j++ {
+		if !used[j] {
+			continue
+		}
+		cj := c.NodeChannels(j)
+		for _, i := range a.Inputs(j) {
+			n += c.NodeChannels(i) * cj
+		}
+		n += 2 * cj
+		if j == a.N()-1 {
+			continue
+		}
+		op := a.Op(j)
+		k := op.Kernel()
+		switch op.Family() {
+		case arch.FamilyConv, arch.FamilyDilated:
+			n += k * k * cj * cj
+		case arch.FamilyDepthwise:
+			n += k * k * cj
+		}
+	}
+	cOut := c.NodeChannels(a.N() - 1)
+	return n + cOut*classes + classes
+}

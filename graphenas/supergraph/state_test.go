@@ -92,3 +92,14 @@ func TestFullTrainingHasNoArchitectureSplit(t *testing.T) {
 		t.Errorf("Test: %+v, %v", ev, err)
 	}
 }
+
+func TestParamsCountsUsedWeights(t *testing.T) {
+	// Nodes 0..3, L=2: node 2 and 3 are in stage 1 (8 channels), nodes 0, 1 in stage 0 (4).
+	cfg := tinyConfig()
+	a := mustParse(t, "1:conv3 2:dwconv5 | 0>1 1>3 0>3")
+	// stem 2·1 + 1·4 = 6; node 1: link 4·4, bn 8, conv3 9·4·4 = 168; node 2 unused;
+	// node 3: links 4·8 + 4·8, bn 16 = 80; head 8·4 + 4 = 36.
+	if got, want := cfg.Params(a, 1, 4), 6+168+80+36; got != want {
+		t.Errorf("Params = %d, want %d", got, want)
+	}
+}

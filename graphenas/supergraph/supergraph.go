@@ -146,6 +146,9 @@ func (s *Supergraph) Config() Config { return s.cfg }
 // Context returns the GoMLX context holding the shared weights.
 func (s *Supergraph) Context() *context.Context { return s.ctx }
 
+// Dataset returns the data set the supergraph trains on.
+func (s *Supergraph) Dataset() *data.Dataset { return s.ds }
+
 // Backend returns the GoMLX back-end.
 func (s *Supergraph) Backend() backends.Backend { return s.backend }
 

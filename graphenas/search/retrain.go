@@ -1,0 +1,149 @@
+package search
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/supergraph"
+)
+
+// RetrainConfig says how to train one architecture from scratch. Zero fields take the defaults in
+// their comments.
+type RetrainConfig struct {
+	// Seed of the fresh weights and the data order. Default 0.
+	Seed uint64
+	// Epochs over the whole training set; fractions allowed. Default 1.
+	Epochs float64
+	// Network is the child network's shape and optimiser (supergraph.DefaultConfig when zero);
+	// its LearningRate is the peak of the schedule. Node count must match the architecture.
+	Network supergraph.Config
+	// LearningRate is the schedule's peak (default 0.05, SGD with momentum 0.9): a linear warm-up
+	// over the first WarmupEpochs (default 0.1 epoch, at most a tenth of the run), then cosine
+	// annealing to zero.
+	LearningRate float64
+	WarmupEpochs float64
+	// ReportEvery is the number of batches between calls of Progress. Default 50.
+	ReportEvery int
+	// Progress, when set, is called every ReportEvery batches and at the end.
+	Progress func(RetrainPoint)
+}
+
+// RetrainPoint is the state of a retraining at one moment.
+type RetrainPoint struct {
+	Epoch         float64 `json:"epoch"`
+	Batches       int     `json:"batches"`
+	TotalBatches  int     `json:"total_batches"`
+	LearningRate  float64 `json:"learning_rate"`
+	TrainLoss     float64 `json:"train_loss"`
+	TrainAccuracy float64 `json:"train_accuracy"`
+	Seconds       float64 `json:"seconds"`
+}
+
+// RetrainResult is what Retrain reports.
+type RetrainResult struct {
+	Arch string `json:"arch"`
+	// Params is the number of trainable weights of the architecture.
+	Params int     `json:"params"`
+	Epochs float64 `json:"epochs"`
+	// TestLoss and TestAccuracy on the whole test set.
+	TestLoss     float64 `json:"test_loss"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	Seconds      float64 `json:"seconds"`
+	// Curve holds one point per report.
+	Curve []RetrainPoint `json:"curve"`
+}
+
+// Retrain trains architecture a from fresh weights on the whole training set of ds with a
+// warm-up and cosine learning-rate schedule, then tests it on the test set.
+func Retrain(b backends.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfig) (RetrainResult, error) {
+	var res RetrainResult
+	if a == nil {
+		return res, fmt.Errorf("search: retrain: nil architecture")
+	}
+	if cfg.Epochs == 0 {
+		cfg.Epochs = 1
+	}
+	if cfg.LearningRate == 0 {
+		cfg.LearningRate = 0.05
+	}
+	if cfg.WarmupEpochs == 0 {
+		cfg.WarmupEpochs = math.Min(0.1, cfg.Epochs/10)
+	}
+	if cfg.ReportEvery == 0 {
+		cfg.ReportEvery = 50
+	}
+	if cfg.Epochs < 0 || cfg.LearningRate < 0 || cfg.WarmupEpochs < 0 || cfg.WarmupEpochs > cfg.Epochs || cfg.ReportEvery < 0 {
+		return res, fmt.Errorf("search: retrain: epochs %g, learning rate %g, warm-up %g, report every %d out of range",
+			cfg.Epochs, cfg.LearningRate, cfg.WarmupEpochs, cfg.ReportEvery)
+	}
+	net := cfg.Network
+	if net.Nodes == 0 {
+		net.Nodes = a.N()
+	}
+	net.Seed, net.FullTraining, net.LearningRate = cfg.Seed, true, cfg.LearningRate
+	sg, err := supergraph.New(b, ds, net)
+	if err != nil {
+		return res, fmt.Errorf("search: retrain: %w", err)
+	}
+	if err := sg.Check(a); err != nil {
+		return res, fmt.Errorf("search: retrain: %w", err)
+	}
+	net = sg.Config()
+	res.Arch, res.Epochs = a.String(), cfg.Epochs
+	res.Params = net.Params(a, ds.Train.Channels, ds.Train.NumClasses)
+	perEpoch := float64(ds.Train.N) / float64(net.BatchSize)
+	total := max(1, int(math.Round(cfg.Epochs*perEpoch)))
+	warmup := int(math.Round(cfg.WarmupEpochs * perEpoch))
+	start := time.Now()
+	var lossSum, accSum float64
+	var count int
+	for done := 0; done < total; {
+		lr := cfg.LearningRate * 0.5 * (1 + math.Cos(math.Pi*float64(done-warmup)/float64(max(1, total-warmup))))
+		if done < warmup {
+			lr = cfg.LearningRate * float64(done+1) / float64(warmup)
+		}
+		if err := sg.SetLearningRate(lr); err != nil {
+			return res, err
+		}
+		// A few batches per learning-rate value keeps the schedule smooth and the calls cheap.
+		n := min(10, total-done)
+		if done < warmup {
+			n = 1
+		}
+		tr, err := sg.Train(a, supergraph.BatchBudget(n))
+		if err != nil {
+			return res, fmt.Errorf("search: retrain: %w", err)
+		}
+		if !math.IsNaN(tr.Loss) {
+			lossSum += tr.Loss * float64(tr.Batches)
+			accSum += tr.Accuracy * float64(tr.Batches)
+			count += tr.Batches
+		}
+		prev := done
+		done += n
+		if (cfg.ReportEvery > 0 && done/cfg.ReportEvery != prev/cfg.ReportEvery) || done == total {
+			// With no finite batch since the last report, the train loss and accuracy stay 0.
+			p := RetrainPoint{Epoch: float64(done) / perEpoch, Batches: done, TotalBatches: total, LearningRate: lr,
+				Seconds: time.Since(start).Seconds()}
+			if count > 0 {
+				p.TrainLoss, p.TrainAccuracy = lossSum/float64(count), accSum/float64(count)
+			}
+			lossSum, accSum, count = 0, 0, 0
+			res.Curve = append(res.Curve, p)
+			if cfg.Progress != nil {
+				cfg.Progress(p)
+			}
+		}
+	}
+	ev, err := sg.Test(a)
+	if err != nil {
+		return res, fmt.Errorf("search: retrain: %w", err)
+	}
+	res.TestLoss, res.TestAccuracy, res.Seconds = ev.Loss, ev.Accuracy, time.Since(start).Seconds()
+	return res, nil
+}

@@ -1,0 +1,273 @@
+package search
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/backend"
+	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/supergraph"
+	"github.com/graphenas/graphenas/graphenas/varstore"
+)
+
+// runConfig is the 10-step batch-budget search of the tests, checkpointing every 3 steps.
+func runConfig(strategy string) Config {
+	return Config{Seed: 7, Strategy: strategy, EvalBatches: 2, Budget: supergraph.BatchBudget(2), CheckpointEvery: 3,
+		Population: 4, Sample: 2,
+		Supergraph: supergraph.Config{Nodes: 5, Channels: 4, LayersPerStage: 2, BatchSize: 16, LearningRate: 0.05}}
+}
+
+func runData() *data.Dataset { return data.SyntheticDataset(300, 64, 8, 8, 1, 4, 3) }
+
+func create(t *testing.T, strategy, dir string) *Search {
+	t.Helper()
+	b, err := backend.NewSimpleGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Create(b, runData(), runConfig(strategy), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func resume(t *testing.T, dir string) (*Search, error) {
+	t.Helper()
+	b, err := backend.NewSimpleGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Resume(b, runData(), dir)
+}
+
+// logWithoutTiming returns the lines of dir's steps.jsonl with the timing key removed.
+func logWithoutTiming(t *testing.T, dir string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, StepsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("bad line %q: %v", line, err)
+		}
+		delete(m, "timing")
+		b, _ := json.Marshal(m)
+		out = append(out, string(b))
+	}
+	return out
+}
+
+func weightBytes(t *testing.T, s *Search) []varstore.Var {
+	t.Helper()
+	vars, err := varstore.Snapshot(s.Supergraph().Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vars
+}
+
+func sameLines(t *testing.T, what string, a, b []string) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d lines vs %d", what, len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("%s: line %d differs:\n%s\n%s", what, i, a[i], b[i])
+		}
+	}
+}
+
+func sameWeights(t *testing.T, a, b []varstore.Var) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%d variables vs %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Scope+a[i].Name != b[i].Scope+b[i].Name || !bytes.Equal(a[i].Data, b[i].Data) {
+			t.Fatalf("variable %s/%s differs", a[i].Scope, a[i].Name)
+		}
+	}
+}
+
+func TestRunLogIsReproducible(t *testing.T) {
+	for _, strategy := range []string{StrategyGraphEnas, StrategyEvolution} {
+		d1, d2 := t.TempDir(), t.TempDir()
+		for _, d := range []string{d1, d2} {
+			s := create(t, strategy, d)
+			if err := s.Run(10, nil); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+		}
+		l1 := logWithoutTiming(t, d1)
+		if len(l1) != 10 {
+			t.Fatalf("%d lines, want 10", len(l1))
+		}
+		sameLines(t, strategy, l1, logWithoutTiming(t, d2))
+		var best BestArch
+		raw, err := os.ReadFile(filepath.Join(d1, BestFile))
+		if err != nil || json.Unmarshal(raw, &best) != nil || best.Arch == nil || best.Steps != 10 {
+			t.Fatalf("best-arch.json: %s (%v)", raw, err)
+		}
+		if a, err := ReadArch(filepath.Join(d1, BestFile)); err != nil || a.String() != best.ArchText {
+			t.Errorf("ReadArch: %v %v", a, err)
+		}
+	}
+}
+
+// TestHelperKilledSearch is not a test: TestKilledSearchResumes runs it in a child process, which
+// kills itself (SIGKILL, no clean-up) right after logging step 4.
+func TestHelperKilledSearch(t *testing.T) {
+	dir := os.Getenv("GRAPHENAS_TEST_KILL_DIR")
+	if dir == "" {
+		t.Skip("helper process only")
+	}
+	s := create(t, StrategyGraphEnas, dir)
+	_ = s.Run(10, func(r StepRecord) error {
+		if r.Step == 4 {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {}
+		}
+		return nil
+	})
+	t.Fatal("the helper was not killed")
+}
+
+func TestKilledSearchResumes(t *testing.T) {
+	whole := t.TempDir()
+	s := create(t, StrategyGraphEnas, whole)
+	if err := s.Run(10, nil); err != nil {
+		t.Fatal(err)
+	}
+	want, wantWeights := logWithoutTiming(t, whole), weightBytes(t, s)
+
+	killed := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKilledSearch$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "GRAPHENAS_TEST_KILL_DIR="+killed)
+	out, err := cmd.CombinedOutput()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("helper was not killed: %v\n%s", err, out)
+	}
+	if got := logWithoutTiming(t, killed); len(got) != 5 {
+		t.Fatalf("the killed run logged %d steps, want 5", len(got))
+	}
+	r, err := resume(t, killed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Steps() != 3 {
+		t.Fatalf("resumed at step %d, want the checkpoint of step 3", r.Steps())
+	}
+	if err := r.Run(10-r.Steps(), nil); err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, "resumed vs uninterrupted", logWithoutTiming(t, killed), want)
+	sameWeights(t, weightBytes(t, r), wantWeights)
+}
+
+func TestCorruptCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	s := create(t, StrategyRandom, dir)
+	if err := s.Run(7, nil); err != nil { // checkpoints at 3, 6 and 7
+		t.Fatal(err)
+	}
+	s.Close()
+	path := filepath.Join(dir, CheckpointFile)
+	raw, _ := os.ReadFile(path)
+	logBefore, _ := os.ReadFile(filepath.Join(dir, StepsFile))
+	if err := os.WriteFile(path, raw[:len(raw)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := resume(t, dir)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("want a truncation error naming %s, got %v", path, err)
+	}
+	if logAfter, _ := os.ReadFile(filepath.Join(dir, StepsFile)); !bytes.Equal(logBefore, logAfter) {
+		t.Fatal("a failed resume changed steps.jsonl")
+	}
+	// Flipped bits are caught by the checksum.
+	raw[len(raw)-5] ^= 0xFF
+	os.WriteFile(path, raw, 0o644)
+	if _, err := resume(t, dir); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("want a checksum error, got %v", err)
+	}
+	// The directory stays usable: the previous checkpoint (step 6) resumes.
+	if err := os.Rename(filepath.Join(dir, PrevCheckpointFile), path); err != nil {
+		t.Fatal(err)
+	}
+	r, err := resume(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Steps() != 6 || len(logWithoutTiming(t, dir)) != 6 {
+		t.Fatalf("resumed at %d steps", r.Steps())
+	}
+	// A checkpoint of another data set is refused.
+	b, _ := backend.NewSimpleGo()
+	if _, err := Resume(b, data.SyntheticDataset(300, 64, 8, 8, 1, 4, 99), dir); err == nil || !strings.Contains(err.Error(), "data set") {
+		t.Fatalf("want a data-set error, got %v", err)
+	}
+	// Create refuses a directory holding a search.
+	if _, err := Create(b, runData(), runConfig(StrategyRandom), dir); err == nil || !strings.Contains(err.Error(), "already holds") {
+		t.Fatalf("Create over a run: %v", err)
+	}
+}
+
+func TestEvolutionPopulation(t *testing.T) {
+	s := create(t, StrategyEvolution, t.TempDir())
+	if err := s.Run(8, nil); err != nil {
+		t.Fatal(err)
+	}
+	h := s.History()
+	// The starting architecture is the first member; 3 fresh ones fill the population of 4.
+	for i, r := range h {
+		if fresh := r.Action == nil; fresh != (i < 3) {
+			t.Errorf("step %d: fresh %v", i, fresh)
+		}
+		if i >= 3 {
+			if _, err := arch.Parse(r.Before); err != nil || r.Before == r.ArchText {
+				t.Errorf("step %d: parent %q of %q", i, r.Before, r.ArchText)
+			}
+		}
+	}
+	if len(s.pop) != 4 {
+		t.Errorf("population %d, want 4", len(s.pop))
+	}
+}
+
+func TestRetrainBeatsChance(t *testing.T) {
+	b, err := backend.NewSimpleGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := data.SyntheticDataset(400, 200, 8, 8, 1, 4, 21)
+	a, _ := arch.Parse("1:conv3 2:maxpool3 3:dwconv5 | 0>1 1>2 2>3 3>4 0>4")
+	var points int
+	res, err := Retrain(b, ds, a, RetrainConfig{Seed: 2, Epochs: 3, ReportEvery: 10, LearningRate: 0.05,
+		Network:  supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16},
+		Progress: func(RetrainPoint) { points++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TestAccuracy < 0.8 { // chance is 0.25
+		t.Errorf("test accuracy %.3f after retraining, want ≥ 0.8", res.TestAccuracy)
+	}
+	if res.Params <= 0 || points != len(res.Curve) || points < 5 || res.Curve[len(res.Curve)-1].Batches != 75 {
+		t.Errorf("params %d, %d progress calls, curve %+v", res.Params, points, res.Curve)
+	}
+	if _, err := Retrain(b, ds, a, RetrainConfig{Epochs: -1}); err == nil {
+		t.Error("negative epochs accepted")
+	}
+}
