@@ -65,7 +65,7 @@ func DrawDAG(a *arch.Arch, opt DAGOptions) string {
 	}
 	height := nodeY + nodeH + 28 + legendH
 	cx := func(i int) float64 { return marginX + float64(i)*step + nodeW/2 }
-	used := a.Ancestors()
+	used := a.Live()
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="12">`+"\n",
@@ -152,7 +152,7 @@ func DrawDAG(a *arch.Arch, opt DAGOptions) string {
 		entries := []struct{ name, color string }{
 			{"conv", familyColor[arch.FamilyConv]}, {"depthwise", familyColor[arch.FamilyDepthwise]},
 			{"dilated", familyColor[arch.FamilyDilated]}, {"max-pool", familyColor[arch.FamilyPool]},
-			{"input/output", ioColor}, {"not used by the output", unusedColor},
+			{"input/output", ioColor}, {"not computed (off the input→output paths)", unusedColor},
 		}
 		fmt.Fprintf(&b, `<g class="legend">`)
 		for _, e := range entries {
@@ -170,5 +170,5 @@ func unusedNote(used bool) string {
 	if used {
 		return ""
 	}
-	return " (not an ancestor of the output: not computed)"
+	return " (not on a path from the input to the output: not computed)"
 }

@@ -87,7 +87,7 @@ func TestDrawDAG(t *testing.T) {
 	if !strings.Contains(svg, `data-edge="1>5" d="M`) || !strings.Contains(svg, `stroke="#e15759" stroke-width="3.0"`) {
 		t.Error("the highlighted edge is not marked")
 	}
-	for _, want := range []string{"step 7", "not used by the output", "max-pool"} {
+	for _, want := range []string{"step 7", "not computed", "max-pool"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("no %q in the drawing", want)
 		}

@@ -152,6 +152,39 @@ func (a *Arch) Ancestors() []bool {
 	return used
 }
 
+// Live returns, for every node, whether it lies on a path from the input (node 0) to the output
+// (node N−1); the input and the output are always live. Only live nodes are computed by the child
+// network: a node the input does not reach would see a constant, and one that does not reach the
+// output changes nothing.
+func (a *Arch) Live() []bool {
+	n := a.N()
+	fromInput := make([]bool, n)
+	fromInput[0] = true
+	for j := 1; j < n; j++ {
+		for i := 0; i < j && !fromInput[j]; i++ {
+			fromInput[j] = fromInput[i] && a.adj[i*n+j]
+		}
+	}
+	live := a.Ancestors()
+	for i := 1; i < n-1; i++ {
+		live[i] = live[i] && fromInput[i]
+	}
+	live[0] = true
+	return live
+}
+
+// LiveInputs returns the live nodes with an edge into node j.
+func (a *Arch) LiveInputs(j int) []int {
+	live := a.Live()
+	var in []int
+	for _, i := range a.Inputs(j) {
+		if live[i] {
+			in = append(in, i)
+		}
+	}
+	return in
+}
+
 // Clone returns an independent copy.
 func (a *Arch) Clone() *Arch {
 	return &Arch{ops: append([]Op(nil), a.ops...), adj: append([]bool(nil), a.adj...)}

@@ -100,6 +100,24 @@ func TestAncestors(t *testing.T) {
 	}
 }
 
+func TestLive(t *testing.T) {
+	// Node 2 has no input (it would see a constant); node 3 feeds nothing; node 1 is on 0>1>5.
+	a, err := Parse("1:conv3 2:conv5 3:maxpool3 4:dwconv5 | 0>1 1>5 2>4 4>5 0>3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := a.Live()
+	want := []bool{true, true, false, false, false, true}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("live %v, want %v", got, want)
+		}
+	}
+	if in := a.LiveInputs(5); len(in) != 1 || in[0] != 1 {
+		t.Errorf("live inputs of 5: %v", in)
+	}
+}
+
 func TestKeyStableAndDistinct(t *testing.T) {
 	a, _ := Parse(reference)
 	b := a.Clone()

@@ -73,3 +73,25 @@ func Load(name, dir string) (*Dataset, error) {
 		return nil, fmt.Errorf("data: unknown data set %q (known: %s, %s)", name, FashionMNIST, CIFAR10)
 	}
 }
+
+// Head returns the first n images of the set (all of them when n ≤ 0 or n ≥ N), sharing memory.
+func (s *Set) Head(n int) *Set {
+	if n <= 0 || n >= s.N {
+		return s
+	}
+	h := *s
+	h.Name = fmt.Sprintf("%s[:%d]", s.Name, n)
+	h.N, h.Pixels, h.Labels = n, s.Pixels[:n*s.ImageSize()], s.Labels[:n]
+	return &h
+}
+
+// Head returns a data set of the first nTrain training and nTest test images (0: all), for quick
+// runs; the official files are shuffled, so the classes stay balanced.
+func (d *Dataset) Head(nTrain, nTest int) *Dataset {
+	h := *d
+	h.Train, h.Test = d.Train.Head(nTrain), d.Test.Head(nTest)
+	if h.Train != d.Train || h.Test != d.Test {
+		h.Name = fmt.Sprintf("%s[:%d,:%d]", d.Name, h.Train.N, h.Test.N)
+	}
+	return &h
+}

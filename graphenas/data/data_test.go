@@ -301,3 +301,14 @@ func TestSyntheticDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestHead(t *testing.T) {
+	ds := SyntheticDataset(50, 20, 4, 4, 1, 3, 1)
+	h := ds.Head(10, 0)
+	if h.Train.N != 10 || len(h.Train.Labels) != 10 || len(h.Train.Pixels) != 160 || h.Test != ds.Test {
+		t.Fatalf("head: %d images, %d labels, %d bytes", h.Train.N, len(h.Train.Labels), len(h.Train.Pixels))
+	}
+	if h.Train.validate() != nil || h.Name == ds.Name || ds.Head(0, 0).Name != ds.Name {
+		t.Errorf("names %q %q", h.Name, ds.Name)
+	}
+}

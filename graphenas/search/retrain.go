@@ -30,7 +30,7 @@ type RetrainConfig struct {
 	// ReportEvery is the number of batches between calls of Progress. Default 50.
 	ReportEvery int
 	// Progress, when set, is called every ReportEvery batches and at the end.
-	Progress func(RetrainPoint)
+	Progress func(RetrainPoint) `json:"-"`
 }
 
 // RetrainPoint is the state of a retraining at one moment.

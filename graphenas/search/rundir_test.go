@@ -271,3 +271,44 @@ func TestRetrainBeatsChance(t *testing.T) {
 		t.Error("negative epochs accepted")
 	}
 }
+
+func TestCompareWritesTablesAndResumes(t *testing.T) {
+	b, err := backend.NewSimpleGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	steps := 0
+	cfg := CompareConfig{Strategies: []string{StrategyRandom, StrategyEvolution}, Seeds: []uint64{1, 2}, Search: runConfig(""),
+		Steps: 4, Dir: dir, Retrain: RetrainConfig{Epochs: 0.5, Network: supergraph.Config{Nodes: 5, Channels: 4, LayersPerStage: 2, BatchSize: 16}},
+		OnStep: func(CompareRun, StepRecord) { steps++ }}
+	res, err := Compare(b, runData(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps != 16 || len(res.Runs) != 4 || len(res.Summary) != 2 || res.Summary[0].Runs != 2 {
+		t.Fatalf("%d steps, %d runs, summary %+v", steps, len(res.Runs), res.Summary)
+	}
+	for _, r := range res.Runs {
+		if r.Retrain == nil || r.Retrain.TestAccuracy <= 0 || r.Retrain.Params <= 0 || r.Best.Arch == nil {
+			t.Errorf("run %+v", r)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "compare.md"))
+	if err != nil || !strings.Contains(string(md), "| random | 2 |") || !strings.Contains(string(md), "| evolution | 2 |") {
+		t.Errorf("compare.md:\n%s", md)
+	}
+	back, err := ReadCompare(dir)
+	if err != nil || len(back.Runs) != 4 || back.Summary[1].AccuracyMean != res.Summary[1].AccuracyMean {
+		t.Fatalf("ReadCompare: %v", err)
+	}
+	// Again in the same directory: every run is read back, nothing recomputed.
+	steps = 0
+	again, err := Compare(b, runData(), cfg)
+	if err != nil || steps != 0 || again.Summary[0].AccuracyMean != res.Summary[0].AccuracyMean {
+		t.Fatalf("second compare: %d steps, %v", steps, err)
+	}
+	if m, s := MeanStd([]float64{1, 2, 3}); m != 2 || s != 1 {
+		t.Errorf("MeanStd = %v, %v", m, s)
+	}
+}

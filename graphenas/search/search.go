@@ -45,7 +45,7 @@ type Config struct {
 	Strategy string
 	// Supergraph is the child network (supergraph.DefaultConfig: 5 nodes, 20 channels, 4 layers
 	// per stage, batch 64, SGD lr 1e-3 momentum 0.9, an 80/20 weights/architecture split). Its
-	// Seed is replaced by Seed.
+	// Seed is replaced by Seed, and evaluation always uses batch statistics (EvalBatchStats).
 	Supergraph supergraph.Config
 	// Controller is the actor-critic (controller.DefaultConfig when Hidden is 0; the original
 	// strategy always uses controller.FaithfulConfig). Its Seed is replaced by Seed.
@@ -97,6 +97,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("search: checkpoint every %d steps", c.CheckpointEvery)
 	}
 	c.Supergraph.Seed = c.Seed
+	c.Supergraph.EvalBatchStats = true // see supergraph.Config.EvalBatchStats
 	return c, nil
 }
 

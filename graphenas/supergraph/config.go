@@ -28,6 +28,12 @@ type Config struct {
 	// WeightsFraction is the share of the training set the weights train on; the rest scores
 	// architectures.
 	WeightsFraction float64
+	// EvalBatchStats makes evaluation normalise with each batch's own statistics instead of the
+	// running ones. A search wants it: a node's running statistics mix every architecture that
+	// trained it and lag behind the shared weights, which made validation losses of recently
+	// changed nodes jump by orders of magnitude (the weight-sharing literature evaluates the same
+	// way, e.g. NAS-Bench-201's supernets). Retraining and testing one architecture do not.
+	EvalBatchStats bool
 	// FullTraining trains the weights on every training image and keeps no architecture split
 	// (for retraining one architecture; Evaluate then fails, Test works).
 	FullTraining bool
@@ -110,18 +116,18 @@ func (c Config) NodeSize(i, h, w int) (int, int) {
 
 // Params returns the number of trainable weights architecture a uses in a network of this
 // configuration for images with inChannels channels and classes classes: the stem, then for every
-// node that feeds the output its links, batch-norm and op, then the head. (Momenta and batch-norm
+// live node (arch.Live) its links from live nodes, batch-norm and op, then the head. (Momenta and batch-norm
 // running statistics are not counted.)
 func (c Config) Params(a *arch.Arch, inChannels, classes int) int {
 	c0 := c.NodeChannels(0)
 	n := 2*inChannels + inChannels*c0 // stem batch-norm and 1×1 conv
-	used := a.Ancestors()
+	used := a.Live()
 	for j := 1; j < a.N(); j++ {
 		if !used[j] {
 			continue
 		}
 		cj := c.NodeChannels(j)
-		for _, i := range a.Inputs(j) {
+		for _, i := range a.LiveInputs(j) {
 			n += c.NodeChannels(i) * cj
 		}
 		n += 2 * cj

@@ -48,6 +48,10 @@ func (n *network) param(scope, name string) *Node {
 // batchNorm normalises x with the batch-norm weights in scope.
 func (n *network) batchNorm(scope string, x *Node) *Node {
 	gamma, beta := n.param(scope, "gamma"), n.param(scope, "beta")
+	if n.tape == nil && n.cfg.EvalBatchStats {
+		y, _, _ := batchNormTrain(nil, x, gamma, beta)
+		return y
+	}
 	if n.tape == nil {
 		return batchNormInfer(x, gamma, beta, n.param(scope, "running_mean"), n.param(scope, "running_var"))
 	}
@@ -76,7 +80,7 @@ func (n *network) applyOp(j int, op arch.Op, x *Node) *Node {
 // logits runs the child network of a on images [B, H, W, Cin] and returns [B, classes].
 func (n *network) logits(a *arch.Arch, images *Node) *Node {
 	N := a.N()
-	used := a.Ancestors()
+	used := a.Live()
 	out := make([]*Node, N)
 
 	// Node 0, the stem: batch-norm of the image, then a 1×1 conv to C channels. [B, 28, 28, 20]
@@ -86,12 +90,15 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 
 	for j := 1; j < N; j++ {
 		if !used[j] {
-			continue // not an ancestor of the output: not computed.
+			continue // not on a path from the input to the output: not computed.
 		}
 		// Input: the sum of the links from every incoming edge, each a 1×1 conv to node j's
 		// channels followed by one 2×2 max-pool per stage crossed. [B, Hj, Wj, Cj]
 		var in *Node
 		for _, i := range a.Inputs(j) {
+			if !used[i] {
+				continue // a node the input does not reach contributes nothing.
+			}
 			x := pointwiseConv(n.tape, out[i], n.param(linkScope(i, j), "weights"))
 			for s := n.cfg.Stage(i); s < n.cfg.Stage(j); s++ {
 				x = halve(n.tape, x)
@@ -102,7 +109,7 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 				in = n.add(in, x)
 			}
 		}
-		if in == nil { // no incoming edge: a zero input of the node's shape.
+		if in == nil { // only the output can lack a live input: a zero input of its shape.
 			hj, wj := n.cfg.NodeSize(j, h, w)
 			in = Zeros(n.g, shapeF32(b, hj, wj, n.cfg.NodeChannels(j)))
 		}

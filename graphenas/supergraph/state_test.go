@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
 	"github.com/graphenas/graphenas/graphenas/data"
 )
 
@@ -101,5 +103,28 @@ func TestParamsCountsUsedWeights(t *testing.T) {
 	// node 3: links 4·8 + 4·8, bn 16 = 80; head 8·4 + 4 = 36.
 	if got, want := cfg.Params(a, 1, 4), 6+168+80+36; got != want {
 		t.Errorf("Params = %d, want %d", got, want)
+	}
+}
+
+func TestEvalBatchStatsIgnoresRunningStatistics(t *testing.T) {
+	a := mustParse(t, "1:conv3 2:maxpool3 | 0>1 1>2 2>3")
+	eval := func(batchStats bool) EvalResult {
+		cfg := tinyConfig()
+		cfg.EvalBatchStats = batchStats
+		sg := newTiny(t, cfg, nil)
+		// Corrupt the running statistics: batch statistics must not notice.
+		v := sg.Context().InspectVariable("/node_1/bn", "running_var")
+		if err := v.SetValue(tensors.FromValue([]float32{1e-6, 1e-6, 1e-6, 1e-6})); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := sg.Evaluate(a, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	running, batch := eval(false), eval(true)
+	if !(running.Loss > 10*batch.Loss) || batch.Loss > 3 {
+		t.Errorf("running-statistics loss %.3f, batch-statistics loss %.3f", running.Loss, batch.Loss)
 	}
 }

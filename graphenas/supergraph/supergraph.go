@@ -6,7 +6,8 @@
 // The network is DESIGN.md §2: a DAG of N nodes; node 0 is a batch-norm and 1×1 conv stem; node
 // j sums 1×1-conv links from its inputs (max-pooled once per stage crossed), then batch-norm, its
 // op, and fuzzy ReLU; the output node feeds global average pooling and a linear head. Only
-// ancestors of the output are computed, and only the weights they use are updated.
+// nodes on a path from the input to the output are computed (arch.Live), and only the weights
+// they use are updated.
 //
 // On GoMLX's pure-Go back-end every op is built from products, slices and element-wise ops with a
 // hand-written backward pass (see tape.go and layers.go): that back-end can neither differentiate

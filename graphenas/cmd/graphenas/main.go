@@ -2,6 +2,11 @@
 //
 //	graphenas env [--json]                 the back-end, plugin, data sets and versions
 //	graphenas bench child --seconds N      child-network throughput and switch costs
+//	graphenas search --strategy S --steps N --out DIR [--resume]   one search, logged and checkpointed
+//	graphenas retrain --arch best-arch.json --epochs N              train one architecture from scratch
+//	graphenas compare --strategies a,b --seeds 1,2,3 --out DIR      strategies × seeds, searched and retrained
+//	graphenas plot --run DIR [--out report.html]                    the HTML report of a run
+//	graphenas tabular --bench CSV --dataset cifar10 ...             strategies on NAS-Bench-201
 //
 // Every subcommand calls the same library functions the notebooks call.
 package main
@@ -16,6 +21,10 @@ var commands = map[string]func(args []string) error{
 	"env":     runEnv,
 	"bench":   runBench,
 	"tabular": runTabular,
+	"search":  runSearch,
+	"retrain": runRetrain,
+	"compare": runCompare,
+	"plot":    runPlot,
 }
 
 func usage() {
@@ -24,6 +33,10 @@ func usage() {
 commands:
   env     report the back-end chosen and why, the PJRT plugin, the data sets found, versions
   bench   benchmarks: "bench child" measures the child network's training throughput
+  search  run (or --resume) one search with a run directory: steps.jsonl, checkpoints, best-arch.json, report.html
+  retrain train one architecture (e.g. best-arch.json) from fresh weights and test it
+  compare several strategies × seeds, each search followed by a retraining; tables and plots
+  plot    write the HTML report of a run directory (or of a comparison)
   tabular search strategies on the NAS-Bench-201 table (tabular benchmark)
 
 Run "graphenas <command> -h" for the flags of a command.

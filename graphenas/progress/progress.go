@@ -1,0 +1,107 @@
+// Package progress draws a progress bar for long work: on a terminal one line redrawn in place,
+// elsewhere (logs, CI, notebooks) a plain line at most every Interval, so logs stay short.
+package progress
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Bar reports the progress of Total units of work.
+type Bar struct {
+	// Label starts the line, e.g. "search graphenas seed 1".
+	Label string
+	// Total is the number of units; 0 means unknown (no bar, no ETA).
+	Total int
+	// Interval is the least time between two plain lines (default 10 s; a terminal redraws at
+	// most 10 times a second).
+	Interval time.Duration
+
+	w        io.Writer
+	terminal bool
+	start    time.Time
+	last     time.Time
+	width    int
+}
+
+// New returns a bar writing to w (os.Stderr when nil).
+func New(w io.Writer, label string, total int) *Bar {
+	if w == nil {
+		w = os.Stderr
+	}
+	b := &Bar{Label: label, Total: total, Interval: 10 * time.Second, w: w, start: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			b.terminal = true
+		}
+	}
+	return b
+}
+
+// Update reports that done units are finished, with a status such as "loss 0.41 acc 0.86".
+func (b *Bar) Update(done int, status string) {
+	now := time.Now()
+	final := b.Total > 0 && done >= b.Total
+	gap := b.Interval
+	if b.terminal {
+		gap = 100 * time.Millisecond
+	}
+	if !final && !b.last.IsZero() && now.Sub(b.last) < gap {
+		return
+	}
+	b.last = now
+	line := b.Line(done, status, now)
+	if b.terminal {
+		pad := ""
+		if n := len(line); n < b.width {
+			pad = strings.Repeat(" ", b.width-n)
+		}
+		b.width = len(line)
+		fmt.Fprintf(b.w, "\r%s%s", line, pad)
+		if final {
+			fmt.Fprintln(b.w)
+		}
+		return
+	}
+	fmt.Fprintln(b.w, line)
+}
+
+// Line formats the bar for done units at time now.
+func (b *Bar) Line(done int, status string, now time.Time) string {
+	elapsed := now.Sub(b.start)
+	var sb strings.Builder
+	sb.WriteString(b.Label)
+	if b.Total > 0 {
+		frac := min(1, float64(done)/float64(b.Total))
+		const width = 20
+		filled := int(frac * width)
+		fmt.Fprintf(&sb, " [%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, b.Total)
+	} else {
+		fmt.Fprintf(&sb, " %d", done)
+	}
+	if status != "" {
+		sb.WriteString(" " + status)
+	}
+	fmt.Fprintf(&sb, " %s", Duration(elapsed))
+	if b.Total > 0 && done > 0 && done < b.Total {
+		eta := time.Duration(float64(elapsed) / float64(done) * float64(b.Total-done))
+		fmt.Fprintf(&sb, " ETA %s", Duration(eta))
+	}
+	return sb.String()
+}
+
+// Duration formats d as 1h02m, 3m05s or 12s.
+func Duration(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	switch {
+	case s >= 3600:
+		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
+	case s >= 60:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	default:
+		return fmt.Sprintf("%ds", s)
+	}
+}

@@ -1,0 +1,280 @@
+package search
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/graphenas/graphenas/graphenas/data"
+)
+
+// CompareConfig is a comparison of strategies: every strategy runs with every seed, on the same
+// data, configuration and budgets, and the best architecture of each search is retrained.
+type CompareConfig struct {
+	// Strategies to compare (default: all four) and Seeds (default 1, 2, 3).
+	Strategies []string
+	Seeds      []uint64
+	// Search is the configuration shared by every search; Strategy and Seed are set per run.
+	Search Config
+	// Steps per search.
+	Steps int
+	// Retrain is applied to each search's best architecture; its Seed is the search's seed.
+	// Epochs 0 skips retraining.
+	Retrain RetrainConfig
+	// Dir receives one run directory per search (<strategy>-seed<k>) and compare.json/.md. A
+	// comparison started again in the same Dir resumes: finished runs are read back, killed ones
+	// resume from their checkpoint.
+	Dir string
+	// OnStep and OnRetrain, when set, are called after each search step and retraining report.
+	OnStep    func(run CompareRun, rec StepRecord) `json:"-"`
+	OnRetrain func(run CompareRun, p RetrainPoint) `json:"-"`
+}
+
+// CompareRun is one search of a comparison and its retraining.
+type CompareRun struct {
+	Strategy string `json:"strategy"`
+	Seed     uint64 `json:"seed"`
+	Dir      string `json:"dir"`
+	// Best is the search's pick; Retrain what retraining it gave (nil when skipped).
+	Best          BestArch       `json:"best"`
+	Retrain       *RetrainResult `json:"retrain,omitempty"`
+	Steps         int            `json:"steps"`
+	SearchSeconds float64        `json:"search_seconds"`
+}
+
+// CompareSummary aggregates the runs of one strategy.
+type CompareSummary struct {
+	Strategy string `json:"strategy"`
+	Runs     int    `json:"runs"`
+	// Mean and standard deviation (over seeds, n−1) of the retrained test accuracy, and the
+	// mean parameter count of the retrained architectures.
+	AccuracyMean float64 `json:"accuracy_mean"`
+	AccuracyStd  float64 `json:"accuracy_std"`
+	ParamsMean   float64 `json:"params_mean"`
+	// BestValLossMean is the mean shared-weight validation loss of the picks.
+	BestValLossMean float64 `json:"best_val_loss_mean"`
+	// SearchSecondsMean is the mean time of a search (the sum of its steps' phases).
+	SearchSecondsMean float64 `json:"search_seconds_mean"`
+}
+
+// CompareResult is what compare.json holds.
+type CompareResult struct {
+	Config  CompareConfig    `json:"config"`
+	Runs    []CompareRun     `json:"runs"`
+	Summary []CompareSummary `json:"summary"`
+	Dataset string           `json:"dataset"`
+	Date    string           `json:"date"`
+}
+
+// runFile is the file in a run directory that marks a finished run of a comparison.
+const runFile = "run.json"
+
+// Compare runs the comparison and writes compare.json and compare.md to cfg.Dir.
+func Compare(b backends.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareResult, error) {
+	if len(cfg.Strategies) == 0 {
+		cfg.Strategies = Strategies()
+	}
+	if len(cfg.Seeds) == 0 {
+		cfg.Seeds = []uint64{1, 2, 3}
+	}
+	if cfg.Steps <= 0 || cfg.Dir == "" {
+		return nil, fmt.Errorf("search: compare needs a positive number of steps and a directory (steps %d, dir %q)", cfg.Steps, cfg.Dir)
+	}
+	for _, s := range cfg.Strategies {
+		probe := cfg.Search
+		probe.Strategy = s
+		if _, err := probe.withDefaults(); err != nil {
+			return nil, err
+		}
+	}
+	res := &CompareResult{Config: cfg, Dataset: ds.Name, Date: time.Now().UTC().Format(time.RFC3339)}
+	for _, seed := range cfg.Seeds {
+		for _, strategy := range cfg.Strategies {
+			run, err := compareOne(b, ds, cfg, strategy, seed)
+			if err != nil {
+				return nil, err
+			}
+			res.Runs = append(res.Runs, run)
+		}
+	}
+	res.Summary = Summarize(res.Runs, cfg.Strategies)
+	if err := res.write(cfg.Dir); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// compareOne runs (or reads back, or resumes) one search of a comparison and retrains its pick.
+func compareOne(b backends.Backend, ds *data.Dataset, cfg CompareConfig, strategy string, seed uint64) (CompareRun, error) {
+	run := CompareRun{Strategy: strategy, Seed: seed, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("%s-seed%d", strategy, seed))}
+	if raw, err := os.ReadFile(filepath.Join(run.Dir, runFile)); err == nil {
+		if err := json.Unmarshal(raw, &run); err != nil {
+			return run, fmt.Errorf("search: %s: %w", filepath.Join(run.Dir, runFile), err)
+		}
+		return run, nil
+	}
+	sc := cfg.Search
+	sc.Strategy, sc.Seed = strategy, seed
+	var s *Search
+	var err error
+	if _, statErr := os.Stat(filepath.Join(run.Dir, StepsFile)); errors.Is(statErr, fs.ErrNotExist) {
+		s, err = Create(b, ds, sc, run.Dir)
+	} else {
+		s, err = Resume(b, ds, run.Dir)
+	}
+	if err != nil {
+		return run, err
+	}
+	defer s.Close()
+	if err := s.Run(cfg.Steps-s.Steps(), func(rec StepRecord) error {
+		if cfg.OnStep != nil {
+			cfg.OnStep(run, rec)
+		}
+		return nil
+	}); err != nil {
+		return run, err
+	}
+	run.Steps = s.Steps()
+	for _, rec := range s.History() { // the steps' own times, so a resumed search counts them all
+		t := rec.Timing
+		run.SearchSeconds += t.Controller + t.Train + t.Evaluate + t.Update
+	}
+	best := s.Best(1)
+	if len(best) == 0 {
+		return run, fmt.Errorf("search: %s found nothing", run.Dir)
+	}
+	run.Best = BestArch{Arch: best[0].Arch, ArchText: best[0].Arch.String(), ValLoss: best[0].ValLoss, Visits: best[0].Visits,
+		Strategy: strategy, Seed: seed, Steps: s.Steps(), Supergraph: s.Config().Supergraph}
+	if cfg.Retrain.Epochs > 0 {
+		rc := cfg.Retrain
+		rc.Seed = seed
+		if rc.Network.Nodes == 0 && rc.Network.Channels == 0 {
+			rc.Network = s.Config().Supergraph
+			rc.Network.CacheSize = 2
+		}
+		rc.Progress = func(p RetrainPoint) {
+			if cfg.OnRetrain != nil {
+				cfg.OnRetrain(run, p)
+			}
+		}
+		r, err := Retrain(b, ds, best[0].Arch, rc)
+		if err != nil {
+			return run, err
+		}
+		run.Retrain = &r
+	}
+	out, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return run, fmt.Errorf("search: %w", err)
+	}
+	return run, writeAtomic(filepath.Join(run.Dir, runFile), append(out, '\n'))
+}
+
+// Summarize aggregates runs per strategy, in the order given.
+func Summarize(runs []CompareRun, strategies []string) []CompareSummary {
+	var out []CompareSummary
+	for _, s := range strategies {
+		sum := CompareSummary{Strategy: s}
+		var accs, params, losses, secs []float64
+		for _, r := range runs {
+			if r.Strategy != s {
+				continue
+			}
+			sum.Runs++
+			losses = append(losses, r.Best.ValLoss)
+			secs = append(secs, r.SearchSeconds)
+			if r.Retrain != nil {
+				accs = append(accs, r.Retrain.TestAccuracy)
+				params = append(params, float64(r.Retrain.Params))
+			}
+		}
+		if sum.Runs == 0 {
+			continue
+		}
+		sum.AccuracyMean, sum.AccuracyStd = MeanStd(accs)
+		sum.ParamsMean, _ = MeanStd(params)
+		sum.BestValLossMean, _ = MeanStd(losses)
+		sum.SearchSecondsMean, _ = MeanStd(secs)
+		out = append(out, sum)
+	}
+	return out
+}
+
+// MeanStd returns the mean and the sample standard deviation (n−1; 0 for fewer than two values).
+func MeanStd(xs []float64) (mean, std float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	for _, x := range xs {
+		std += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(xs)-1))
+}
+
+// Markdown returns the comparison as Markdown tables: the summary, then every run.
+func (r *CompareResult) Markdown() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "Data set %s, %d steps per search, budget %v per step, %g retraining epochs; %s.\n\n",
+		r.Dataset, r.Config.Steps, r.Config.Search.Budget, r.Config.Retrain.Epochs, r.Date)
+	sb.WriteString("| strategy | runs | retrained test accuracy (mean ± std) | params (mean) | best val loss (mean) | search time (mean) |\n|---|---|---|---|---|---|\n")
+	for _, s := range r.Summary {
+		fmt.Fprintf(&sb, "| %s | %d | %.2f%% ± %.2f | %.0f | %.4f | %.0f s |\n", s.Strategy, s.Runs, 100*s.AccuracyMean,
+			100*s.AccuracyStd, s.ParamsMean, s.BestValLossMean, s.SearchSecondsMean)
+	}
+	sb.WriteString("\n| strategy | seed | best architecture | val loss | visits | test accuracy | params |\n|---|---|---|---|---|---|---|\n")
+	runs := append([]CompareRun(nil), r.Runs...)
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Strategy < runs[j].Strategy })
+	for _, run := range runs {
+		acc, params := "—", "—"
+		if run.Retrain != nil {
+			acc, params = fmt.Sprintf("%.2f%%", 100*run.Retrain.TestAccuracy), fmt.Sprint(run.Retrain.Params)
+		}
+		fmt.Fprintf(&sb, "| %s | %d | `%s` | %.4f | %d | %s | %s |\n", run.Strategy, run.Seed, run.Best.ArchText,
+			run.Best.ValLoss, run.Best.Visits, acc, params)
+	}
+	return sb.String()
+}
+
+// write stores compare.json and compare.md in dir.
+func (r *CompareResult) write(dir string) error {
+	cfg := r.Config
+	cfg.OnStep, cfg.OnRetrain = nil, nil
+	r.Config = cfg
+	out, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(dir, "compare.json"), append(out, '\n')); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "compare.md"), []byte(r.Markdown()))
+}
+
+// ReadCompare reads compare.json from a comparison's directory (e.g. one made on a GPU machine).
+func ReadCompare(dir string) (*CompareResult, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "compare.json"))
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	var r CompareResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("search: %s: %w", filepath.Join(dir, "compare.json"), err)
+	}
+	return &r, nil
+}
