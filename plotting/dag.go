@@ -59,9 +59,10 @@ func DrawDAG(a *arch.Arch, opt DAGOptions) string {
 	}
 	nodeY := top + arcTop
 	width := 2*marginX + float64(n)*step - gap
+	legend := dagLegend(width - 2*marginX)
 	legendH := 0.0
 	if !opt.NoLegend {
-		legendH = 40
+		legendH = 22 + 18*float64(legend[len(legend)-1].row)
 	}
 	height := nodeY + nodeH + 28 + legendH
 	cx := func(i int) float64 { return marginX + float64(i)*step + nodeW/2 }
@@ -147,18 +148,11 @@ func DrawDAG(a *arch.Arch, opt DAGOptions) string {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#666" font-size="9">%d</text></g>`+"\n", cx(i), nodeY+nodeH+11, i)
 	}
 	if !opt.NoLegend {
-		y := nodeY + nodeH + 40
-		x := float64(marginX)
-		entries := []struct{ name, color string }{
-			{"conv", familyColor[arch.FamilyConv]}, {"depthwise", familyColor[arch.FamilyDepthwise]},
-			{"dilated", familyColor[arch.FamilyDilated]}, {"max-pool", familyColor[arch.FamilyPool]},
-			{"input/output", ioColor}, {"not computed (off the input→output paths)", unusedColor},
-		}
 		fmt.Fprintf(&b, `<g class="legend">`)
-		for _, e := range entries {
+		for _, e := range legend {
+			x, y := marginX+e.x, nodeY+nodeH+40+18*float64(e.row)
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="12" height="12" rx="2" fill="%s"/><text x="%.1f" y="%.1f">%s</text>`,
 				x, y-10, e.color, x+16, y, e.name)
-			x += 16 + 7*float64(len(e.name)) + 14
 		}
 		fmt.Fprintf(&b, "</g>\n")
 	}
@@ -171,4 +165,29 @@ func unusedNote(used bool) string {
 		return ""
 	}
 	return " (not on a path from the input to the output: not computed)"
+}
+
+// dagLegendEntry is one entry of the DAG's legend, placed in rows no wider than the drawing.
+type dagLegendEntry struct {
+	name, color string
+	x           float64
+	row         int
+}
+
+func dagLegend(width float64) []dagLegendEntry {
+	entries := []dagLegendEntry{
+		{name: "conv", color: familyColor[arch.FamilyConv]}, {name: "depthwise", color: familyColor[arch.FamilyDepthwise]},
+		{name: "dilated", color: familyColor[arch.FamilyDilated]}, {name: "max-pool", color: familyColor[arch.FamilyPool]},
+		{name: "input/output", color: ioColor}, {name: "not computed (off the input→output paths)", color: unusedColor},
+	}
+	x, row := 0.0, 0
+	for i := range entries {
+		w := 16 + 6.8*float64(len([]rune(entries[i].name))) + 14
+		if x > 0 && x+w > width {
+			x, row = 0, row+1
+		}
+		entries[i].x, entries[i].row = x, row
+		x += w
+	}
+	return entries
 }

@@ -1,0 +1,291 @@
+package plotting
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/search"
+)
+
+// MovingAverage returns the trailing mean over window values (fewer at the start), skipping
+// non-finite values; a window below 2 returns a copy.
+func MovingAverage(ys []float64, window int) []float64 {
+	out := make([]float64, len(ys))
+	for i := range ys {
+		sum, n := 0.0, 0
+		for k := max(0, i-max(window, 1)+1); k <= i; k++ {
+			if finite(ys[k]) {
+				sum += ys[k]
+				n++
+			}
+		}
+		out[i] = math.NaN()
+		if n > 0 {
+			out[i] = sum / float64(n)
+		}
+	}
+	return out
+}
+
+// Spearman returns the rank correlation of x and y (pairs with a non-finite value are dropped),
+// and the number of pairs used; NaN for fewer than three pairs.
+func Spearman(x, y []float64) (float64, int) {
+	var xs, ys []float64
+	for i := range x {
+		if i < len(y) && finite(x[i]) && finite(y[i]) {
+			xs, ys = append(xs, x[i]), append(ys, y[i])
+		}
+	}
+	n := len(xs)
+	if n < 3 {
+		return math.NaN(), n
+	}
+	rx, ry := ranks(xs), ranks(ys)
+	mx, my := 0.0, 0.0
+	for i := range rx {
+		mx += rx[i]
+		my += ry[i]
+	}
+	mx, my = mx/float64(n), my/float64(n)
+	var sxy, sxx, syy float64
+	for i := range rx {
+		sxy += (rx[i] - mx) * (ry[i] - my)
+		sxx += (rx[i] - mx) * (rx[i] - mx)
+		syy += (ry[i] - my) * (ry[i] - my)
+	}
+	if sxx == 0 || syy == 0 {
+		return math.NaN(), n
+	}
+	return sxy / math.Sqrt(sxx*syy), n
+}
+
+// ranks returns the ranks of v (ties share their mean rank).
+func ranks(v []float64) []float64 {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
+	r := make([]float64, len(v))
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
+			j++
+		}
+		for k := i; k <= j; k++ {
+			r[idx[k]] = float64(i+j)/2 + 1
+		}
+		i = j + 1
+	}
+	return r
+}
+
+// column extracts one value per record.
+func column(recs []search.StepRecord, f func(search.StepRecord) float64) (xs, ys []float64) {
+	for _, r := range recs {
+		xs, ys = append(xs, float64(r.Step)), append(ys, f(r))
+	}
+	return xs, ys
+}
+
+// defaultWindow is the moving-average window for n steps: about a twentieth, at least 5.
+func defaultWindow(n int) int { return max(5, n/20) }
+
+// ValLossCurve draws the validation loss per step, raw and as a moving average.
+func ValLossCurve(recs []search.StepRecord) string {
+	xs, ys := column(recs, func(r search.StepRecord) float64 { return r.ValLoss })
+	w := defaultWindow(len(recs))
+	return Chart{Title: "Validation loss per step", XLabel: "step", YLabel: "validation loss (shared weights)",
+		Series: []Series{{Name: "raw", X: xs, Y: ys, Color: "#9db8d4", Width: 1},
+			{Name: fmt.Sprintf("moving average (%d steps)", w), X: xs, Y: MovingAverage(ys, w), Color: "#1f4e79", Width: 2.2}}}.SVG()
+}
+
+// ValAccuracyCurve draws the validation accuracy per step, raw and as a moving average.
+func ValAccuracyCurve(recs []search.StepRecord) string {
+	xs, ys := column(recs, func(r search.StepRecord) float64 { return r.ValAccuracy })
+	w := defaultWindow(len(recs))
+	return Chart{Title: "Validation accuracy per step", XLabel: "step", YLabel: "validation accuracy",
+		Series: []Series{{Name: "raw", X: xs, Y: ys, Color: "#f5c08a", Width: 1},
+			{Name: fmt.Sprintf("moving average (%d steps)", w), X: xs, Y: MovingAverage(ys, w), Color: "#b35806", Width: 2.2}}}.SVG()
+}
+
+// TrainingCurve draws the training batches and the training loss per step.
+func TrainingCurve(recs []search.StepRecord) string {
+	xs, batches := column(recs, func(r search.StepRecord) float64 { return float64(r.TrainBatches) })
+	_, loss := column(recs, func(r search.StepRecord) float64 {
+		if r.TrainBatches == r.NonFinite {
+			return math.NaN()
+		}
+		return r.TrainLoss
+	})
+	return Chart{Title: "Training per step", XLabel: "step", YLabel: "batches / training loss",
+		Series: []Series{{Name: "training batches", X: xs, Y: batches, Points: true, Color: "#76b7b2"},
+			{Name: "training loss", X: xs, Y: loss, Color: "#e15759"}}}.SVG()
+}
+
+// criticPairs returns, for every step whose return is known, the prediction made at that step
+// and the realised return.
+func criticPairs(recs []search.StepRecord) (steps, mean, std, realised []float64) {
+	byStep := map[int]search.StepRecord{}
+	for _, r := range recs {
+		byStep[r.Step] = r
+	}
+	for _, r := range recs {
+		if r.Return == nil || r.ReturnStep == nil {
+			continue
+		}
+		p, ok := byStep[*r.ReturnStep]
+		if !ok {
+			continue
+		}
+		steps = append(steps, float64(p.Step))
+		mean, std, realised = append(mean, p.CriticMean), append(std, p.CriticStd), append(realised, *r.Return)
+	}
+	return
+}
+
+// CriticTrace draws, per step, the critic's predicted return (mean with a ±1 std band) and the
+// return that was realised once known.
+func CriticTrace(recs []search.StepRecord) string {
+	steps, mean, std, realised := criticPairs(recs)
+	lo, hi := make([]float64, len(mean)), make([]float64, len(mean))
+	for i := range mean {
+		lo[i], hi[i] = mean[i]-std[i], mean[i]+std[i]
+	}
+	return Chart{Title: "Critic: predicted vs realised return", XLabel: "step", YLabel: "return (Σ γᵏ δ log-loss; lower is better)", ZeroLine: true,
+		Series: []Series{{Name: "predicted mean ± 1 std", X: steps, Y: mean, Lo: lo, Hi: hi, Color: "#4e79a7", Width: 1.8},
+			{Name: "realised", X: steps, Y: realised, Color: "#e15759", Points: true}}}.SVG()
+}
+
+// CriticScatter draws predicted against realised returns with their rank correlation.
+func CriticScatter(recs []search.StepRecord) string {
+	_, mean, _, realised := criticPairs(recs)
+	rho, n := Spearman(mean, realised)
+	note := fmt.Sprintf("Spearman ρ = %.2f (n = %d)", rho, n)
+	if n < 3 {
+		note = fmt.Sprintf("rank correlation needs 3 returns (n = %d)", n)
+	}
+	return Chart{Title: "Critic: predicted vs realised (each point one step)", XLabel: "predicted return (critic mean)",
+		YLabel: "realised return", Diagonal: true, Notes: []string{note},
+		Series: []Series{{Name: "", X: mean, Y: realised, Points: true, Color: "#59a14f"}}}.SVG()
+}
+
+// CriticLoss draws the critic's training loss (Gaussian negative log-likelihood) per step.
+func CriticLoss(recs []search.StepRecord) string {
+	var xs, ys []float64
+	for _, r := range recs {
+		if r.CriticLoss != 0 {
+			xs, ys = append(xs, float64(r.Step)), append(ys, r.CriticLoss)
+		}
+	}
+	w := defaultWindow(len(xs))
+	return Chart{Title: "Critic loss (Gaussian NLL)", XLabel: "step", YLabel: "loss",
+		Series: []Series{{Name: "per step", X: xs, Y: ys, Color: "#c9b1d0", Width: 1},
+			{Name: fmt.Sprintf("moving average (%d)", w), X: xs, Y: MovingAverage(ys, w), Color: "#6b3d7b", Width: 2.2}}}.SVG()
+}
+
+// OpUsage draws how many live nodes use each op at each step, as a heat map.
+func OpUsage(recs []search.StepRecord) string {
+	ops := arch.AllOps()
+	rows := make([]string, len(ops))
+	for i, op := range ops {
+		rows[i] = op.String()
+	}
+	values := make([][]float64, len(ops))
+	var xs []float64
+	for _, r := range recs {
+		a, err := arch.Parse(r.ArchText)
+		counts := make([]float64, len(ops))
+		if err != nil {
+			for i := range counts {
+				counts[i] = math.NaN()
+			}
+		} else {
+			live := a.Live()
+			for j := 1; j < a.N()-1; j++ {
+				if live[j] {
+					counts[int(a.Op(j))]++
+				}
+			}
+		}
+		for i := range ops {
+			values[i] = append(values[i], counts[i])
+		}
+		xs = append(xs, float64(r.Step))
+	}
+	return HeatMap{Title: "Op usage: live nodes per op", XLabel: "step", RowLabels: rows, Values: values, X: xs}.SVG()
+}
+
+// RunGroup is the runs of one strategy (one step log per seed) for an overlay.
+type RunGroup struct {
+	Name string
+	Runs [][]search.StepRecord
+}
+
+// Overlay metrics.
+const (
+	MetricBestValLoss = "best_val_loss" // the lowest validation loss seen so far
+	MetricValLossMA   = "val_loss_ma"   // the moving average of the validation loss
+	MetricValAccMA    = "val_acc_ma"    // the moving average of the validation accuracy
+)
+
+// Overlay draws one line per group: the mean over its runs of metric at each step, with a band
+// of ±1 standard deviation over the runs.
+func Overlay(groups []RunGroup, metric string) (string, error) {
+	var title, ylabel string
+	switch metric {
+	case MetricBestValLoss:
+		title, ylabel = "Best validation loss so far (mean ± std over seeds)", "validation loss"
+	case MetricValLossMA:
+		title, ylabel = "Validation loss, moving average (mean ± std over seeds)", "validation loss"
+	case MetricValAccMA:
+		title, ylabel = "Validation accuracy, moving average (mean ± std over seeds)", "validation accuracy"
+	default:
+		return "", fmt.Errorf("plotting: unknown overlay metric %q", metric)
+	}
+	var series []Series
+	for g, group := range groups {
+		var curves [][]float64
+		length := 0
+		for _, run := range group.Runs {
+			_, loss := column(run, func(r search.StepRecord) float64 { return r.ValLoss })
+			_, acc := column(run, func(r search.StepRecord) float64 { return r.ValAccuracy })
+			var c []float64
+			switch metric {
+			case MetricBestValLoss:
+				best := math.Inf(1)
+				for _, v := range loss {
+					if finite(v) {
+						best = math.Min(best, v)
+					}
+					c = append(c, best)
+				}
+			case MetricValLossMA:
+				c = MovingAverage(loss, defaultWindow(len(loss)))
+			case MetricValAccMA:
+				c = MovingAverage(acc, defaultWindow(len(acc)))
+			}
+			curves = append(curves, c)
+			length = max(length, len(c))
+		}
+		var xs, mean, lo, hi []float64
+		for i := 0; i < length; i++ {
+			var vals []float64
+			for _, c := range curves {
+				if i < len(c) && finite(c[i]) {
+					vals = append(vals, c[i])
+				}
+			}
+			if len(vals) == 0 {
+				continue
+			}
+			m, s := search.MeanStd(vals)
+			xs, mean, lo, hi = append(xs, float64(i)), append(mean, m), append(lo, m-s), append(hi, m+s)
+		}
+		series = append(series, Series{Name: fmt.Sprintf("%s (%d runs)", group.Name, len(group.Runs)), X: xs, Y: mean, Lo: lo, Hi: hi,
+			Color: Palette[g%len(Palette)], Width: 2})
+	}
+	return Chart{Title: title, XLabel: "step", YLabel: ylabel, Series: series}.SVG(), nil
+}
