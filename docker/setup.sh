@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Sets up everything GraphEnas needs on a Debian/Ubuntu machine that has Go:
 #   Jupyter from the distribution (notebook server, nbconvert, nbclient), the Fashion-MNIST package,
-#   goimports and gopls (GoNB needs both), the GoNB binary at the version pinned in go.mod, and the
+#   Chromium (the tests render the HTML report in it), goimports and gopls (GoNB needs both), the GoNB binary at the version pinned in go.mod, and the
 #   "gonb" Jupyter kernel.
 # It is idempotent: on a machine already set up it checks each step and changes nothing.
 # It is also what the container recipe (docker/Dockerfile) runs.
 #
 # Options (environment):
 #   GRAPHENAS_SETUP_TORCH=1   also install Debian's PyTorch, for the side-by-side CPU benchmark.
-#   GRAPHENAS_SETUP_CHROMIUM=1  also install Debian's Chromium, for the browser check of the report.
+#   GRAPHENAS_SETUP_CHROMIUM=0  leave out Chromium (the browser check of the report then skips).
 set -euo pipefail
 
 GOIMPORTS_VERSION=v0.45.0 # golang.org/x/tools; builds with Go 1.26
@@ -29,7 +29,7 @@ ok "$(go version), tools go to $gobin"
 # --- Debian packages -----------------------------------------------------------------------------
 packages=(jupyter-notebook python3-nbconvert python3-nbclient python3-ipykernel dataset-fashion-mnist)
 [ "${GRAPHENAS_SETUP_TORCH:-0}" = 1 ] && packages+=(python3-torch)
-[ "${GRAPHENAS_SETUP_CHROMIUM:-0}" = 1 ] && packages+=(chromium)
+[ "${GRAPHENAS_SETUP_CHROMIUM:-1}" = 1 ] && packages+=(chromium)
 step "Debian packages: ${packages[*]}"
 command -v dpkg-query >/dev/null || die "this is not a Debian/Ubuntu system (no dpkg-query); install Jupyter (notebook, nbconvert, nbclient) and put the Fashion-MNIST IDX files in \$GRAPHENAS_DATA by hand"
 missing=()

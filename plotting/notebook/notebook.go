@@ -1,0 +1,148 @@
+// Package notebook shows GraphEnas plots inline in a GoNB notebook: one call per figure, and a
+// live view that redraws in place while a search runs and leaves its final state saved in the
+// notebook. The figures are SVG inside HTML, which Jupyter keeps in the saved .ipynb and in
+// nbconvert's HTML (unlike JavaScript plots). Outside a notebook every call does nothing.
+package notebook
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"github.com/janpfeifer/gonb/gonbui"
+
+	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/progress"
+	"github.com/graphenas/graphenas/graphenas/search"
+	"github.com/graphenas/graphenas/plotting"
+)
+
+// Row lays figures out side by side (wrapping when the cell is narrow), as one HTML block.
+func Row(figures ...string) string {
+	var b strings.Builder
+	b.WriteString(`<div style="display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start">`)
+	for _, f := range figures {
+		if f != "" {
+			b.WriteString("<div>" + f + "</div>")
+		}
+	}
+	b.WriteString("</div>")
+	return b.String()
+}
+
+// Show displays figures (SVG or HTML) side by side in the cell's output.
+func Show(figures ...string) { gonbui.DisplayHtml(Row(figures...)) }
+
+// ShowText displays a line of text (HTML-escaped) in the cell's output.
+func ShowText(format string, args ...any) {
+	gonbui.DisplayHtml("<pre>" + html.EscapeString(fmt.Sprintf(format, args...)) + "</pre>")
+}
+
+// ShowDAG displays an architecture.
+func ShowDAG(a *arch.Arch, opt plotting.DAGOptions) { Show(plotting.DrawDAG(a, opt)) }
+
+// StepSummary is one line about a step: its action and what it led to.
+func StepSummary(r search.StepRecord) string {
+	act := "fresh architecture"
+	if r.Action != nil {
+		act = r.Action.String()
+	}
+	s := fmt.Sprintf("step %d (%s): %s → val loss %.4f, accuracy %.3f, %d batches", r.Step, r.Strategy, act, r.ValLoss, r.ValAccuracy, r.TrainBatches)
+	if r.CriticStd > 0 {
+		s += fmt.Sprintf("; critic predicted %.3f ± %.3f, δ = %.3f", r.CriticMean, r.CriticStd, r.Delta)
+	}
+	return s
+}
+
+// StepFigure is the DAG of a step's architecture with its change highlighted, under its summary.
+func StepFigure(r search.StepRecord, layersPerStage int) string {
+	a, err := arch.Parse(r.ArchText)
+	if err != nil {
+		return "<pre>" + html.EscapeString(err.Error()) + "</pre>"
+	}
+	return "<pre>" + html.EscapeString(StepSummary(r)) + "</pre>" + plotting.DrawDAG(a, plotting.StepDAGOptions(r, layersPerStage))
+}
+
+// ShowStep displays a step: its summary and the new architecture with the change highlighted.
+func ShowStep(r search.StepRecord, layersPerStage int) { gonbui.DisplayHtml(StepFigure(r, layersPerStage)) }
+
+// ShowCritic displays the critic's predicted-vs-realised trace and scatter for a step log.
+func ShowCritic(recs []search.StepRecord) {
+	Show(plotting.CriticTrace(recs), plotting.CriticScatter(recs))
+}
+
+// ShowCurves displays the validation loss and accuracy curves and the op usage of a step log.
+func ShowCurves(recs []search.StepRecord) {
+	Show(plotting.ValLossCurve(recs), plotting.ValAccuracyCurve(recs), plotting.OpUsage(recs))
+}
+
+// Live is an output block that is redrawn in place.
+type Live struct {
+	id       string
+	interval time.Duration
+	last     time.Time
+}
+
+// NewLive returns a live block that accepts at most one redraw per interval (0: one a second).
+func NewLive(interval time.Duration) *Live {
+	if interval == 0 {
+		interval = time.Second
+	}
+	return &Live{id: "graphenas_live_" + gonbui.UniqueId(), interval: interval}
+}
+
+// Update redraws the block, unless the last redraw was less than the interval ago and force is
+// false.
+func (l *Live) Update(force bool, figures ...string) {
+	if !force && time.Since(l.last) < l.interval {
+		return
+	}
+	l.last = time.Now()
+	gonbui.UpdateHtml(l.id, Row(figures...))
+}
+
+// Finish empties the live block and displays figures as a regular output, which the saved
+// notebook keeps.
+func (l *Live) Finish(figures ...string) {
+	gonbui.UpdateHtml(l.id, "")
+	Show(figures...)
+}
+
+// LiveFigures is what RunLive draws: a progress line, the current architecture, the curves and,
+// for controller strategies, the critic.
+func LiveFigures(s *search.Search, done, total int, bar *progress.Bar) []string {
+	recs := s.History()
+	status := ""
+	if len(recs) > 0 {
+		last := recs[len(recs)-1]
+		status = fmt.Sprintf("val loss %.4f acc %.3f", last.ValLoss, last.ValAccuracy)
+	}
+	figs := []string{"<pre>" + html.EscapeString(bar.Line(done, status, time.Now())) + "</pre>"}
+	if len(recs) > 0 {
+		figs = append(figs, StepFigure(recs[len(recs)-1], s.Config().Supergraph.LayersPerStage))
+	}
+	figs = append(figs, plotting.ValLossCurve(recs), plotting.ValAccuracyCurve(recs))
+	if s.Controller() != nil {
+		figs = append(figs, plotting.CriticTrace(recs), plotting.CriticScatter(recs))
+	}
+	return figs
+}
+
+// RunLive runs n steps of s with a live view that redraws at most once a second, then leaves
+// the final figures in the notebook. fn, when not nil, is called after every step.
+func RunLive(s *search.Search, n int, fn func(search.StepRecord) error) error {
+	live := NewLive(time.Second)
+	bar := progress.New(nil, "search "+s.Config().Strategy, n)
+	done := 0
+	err := s.Run(n, func(r search.StepRecord) error {
+		done++
+		live.Update(done == n, LiveFigures(s, done, n, bar)...)
+		if fn != nil {
+			return fn(r)
+		}
+		return nil
+	})
+	live.Finish(LiveFigures(s, done, n, bar)...)
+	return err
+}
