@@ -42,8 +42,9 @@ const (
 
 // runDir is the open log of a search with a directory.
 type runDir struct {
-	dir string
-	log *os.File
+	dir          string
+	log          *os.File
+	checkpointed int // steps in the latest checkpoint
 }
 
 // appendRecord writes one line to steps.jsonl and flushes it to disk.
@@ -91,14 +92,44 @@ func Create(b backends.Backend, ds *data.Dataset, cfg Config, dir string) (*Sear
 	return s, nil
 }
 
-// Close closes the log file; the search can still step but no longer logs.
+// Close writes a checkpoint if steps were done since the last one, and closes the log; the
+// search can still step but no longer logs. Open resumes it.
 func (s *Search) Close() error {
 	if s.run == nil {
 		return nil
 	}
-	err := s.run.log.Close()
+	var err error
+	if s.run.checkpointed != len(s.history) {
+		err = s.Checkpoint()
+	}
+	err = errors.Join(err, s.run.log.Close())
 	s.run = nil
 	return err
+}
+
+// Open continues the search in dir if it holds one (Resume), and otherwise creates it there
+// (Create). A notebook cell runs as a fresh program, so each cell opens the search, steps, and
+// closes it. The configuration of a resumed search is the saved one; Open refuses to resume a
+// search whose strategy or seed differ from cfg's.
+func Open(b backends.Backend, ds *data.Dataset, cfg Config, dir string) (*Search, error) {
+	_, errCk := os.Stat(filepath.Join(dir, CheckpointFile))
+	_, errPrev := os.Stat(filepath.Join(dir, PrevCheckpointFile))
+	if errCk != nil && errPrev != nil {
+		if _, err := os.Stat(filepath.Join(dir, StepsFile)); err == nil {
+			return nil, fmt.Errorf("search: %s has a log but no checkpoint (the search stopped before its first checkpoint): remove the directory to start again", dir)
+		}
+		return Create(b, ds, cfg, dir)
+	}
+	s, err := Resume(b, ds, dir)
+	if err != nil {
+		return nil, err
+	}
+	want, _ := cfg.withDefaults()
+	if s.cfg.Strategy != want.Strategy || s.cfg.Seed != want.Seed {
+		s.Close()
+		return nil, fmt.Errorf("search: %s holds a %s search with seed %d, not %s with seed %d: choose another directory", dir, s.cfg.Strategy, s.cfg.Seed, want.Strategy, want.Seed)
+	}
+	return s, nil
 }
 
 // checkpointState is everything a search needs to continue exactly where it was.
@@ -186,6 +217,7 @@ func (s *Search) Checkpoint() error {
 	if err := writeAtomic(path, file.Bytes()); err != nil {
 		return err
 	}
+	s.run.checkpointed = len(s.history)
 	return s.WriteBest(filepath.Join(s.run.dir, BestFile))
 }
 
@@ -266,7 +298,7 @@ func Resume(b backends.Backend, ds *data.Dataset, dir string) (*Search, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	s.run = &runDir{dir: dir, log: f}
+	s.run = &runDir{dir: dir, log: f, checkpointed: len(s.history)}
 	return s, nil
 }
 

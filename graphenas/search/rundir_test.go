@@ -312,3 +312,38 @@ func TestCompareWritesTablesAndResumes(t *testing.T) {
 		t.Errorf("MeanStd = %v, %v", m, s)
 	}
 }
+
+func TestOpenCreatesThenResumes(t *testing.T) {
+	b, _ := backend.NewSimpleGo()
+	dir := t.TempDir()
+	cfg := runConfig(StrategyRandom)
+	var lines []string
+	for cell := 0; cell < 3; cell++ { // three notebook cells, each a fresh program
+		s, err := Open(b, runData(), cfg, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Steps() != 2*cell {
+			t.Fatalf("cell %d opened at step %d", cell, s.Steps())
+		}
+		for i := 0; i < 2; i++ {
+			if _, err := s.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		lines = logWithoutTiming(t, dir)
+	}
+	whole := t.TempDir()
+	s := create(t, StrategyRandom, whole)
+	if err := s.Run(6, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, "cell by cell vs in one go", lines, logWithoutTiming(t, whole))
+	cfg.Seed = 99
+	if _, err := Open(b, runData(), cfg, dir); err == nil || !strings.Contains(err.Error(), "seed 7") {
+		t.Errorf("opening with another seed: %v", err)
+	}
+}

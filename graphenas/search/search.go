@@ -421,7 +421,7 @@ func (s *Search) Run(n int, fn func(StepRecord) error) error {
 			}
 		}
 	}
-	if s.run != nil && n > 0 && len(s.history)%s.cfg.CheckpointEvery != 0 {
+	if s.run != nil && s.run.checkpointed != len(s.history) {
 		return s.Checkpoint()
 	}
 	return nil
