@@ -289,3 +289,14 @@ func Overlay(groups []RunGroup, metric string) (string, error) {
 	}
 	return Chart{Title: title, XLabel: "step", YLabel: ylabel, Series: series}.SVG(), nil
 }
+
+// RetrainCurve draws a retraining's training loss and accuracy per epoch.
+func RetrainCurve(r search.RetrainResult) string {
+	var xs, loss, acc []float64
+	for _, p := range r.Curve {
+		xs, loss, acc = append(xs, p.Epoch), append(loss, p.TrainLoss), append(acc, p.TrainAccuracy)
+	}
+	return Chart{Title: fmt.Sprintf("Retraining: test accuracy %.2f%%, %d parameters", 100*r.TestAccuracy, r.Params),
+		XLabel: "epoch", YLabel: "training loss / accuracy",
+		Series: []Series{{Name: "training loss", X: xs, Y: loss, Color: "#e15759"}, {Name: "training accuracy", X: xs, Y: acc, Color: "#59a14f"}}}.SVG()
+}

@@ -88,7 +88,7 @@ func Create(b backends.Backend, ds *data.Dataset, cfg Config, dir string) (*Sear
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	s.run = &runDir{dir: dir, log: f}
+	s.run = &runDir{dir: dir, log: f, checkpointed: -1} // Close and Run write the first checkpoint
 	return s, nil
 }
 

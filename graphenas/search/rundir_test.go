@@ -347,3 +347,30 @@ func TestOpenCreatesThenResumes(t *testing.T) {
 		t.Errorf("opening with another seed: %v", err)
 	}
 }
+
+func TestCreateThenCloseIsResumable(t *testing.T) {
+	b, _ := backend.NewSimpleGo()
+	dir := t.TempDir()
+	s, err := Open(b, runData(), runConfig(StrategyGraphEnas), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := s.Current().String()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(b, runData(), runConfig(StrategyGraphEnas), dir)
+	if err != nil || r.Steps() != 0 || r.Current().String() != start {
+		t.Fatalf("reopened a fresh search: %v, %d steps, %v vs %s", err, r.Steps(), r.Current(), start)
+	}
+	if err := r.Run(4, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	whole := t.TempDir()
+	w := create(t, StrategyGraphEnas, whole)
+	if err := w.Run(4, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, "opened twice vs once", logWithoutTiming(t, dir), logWithoutTiming(t, whole))
+}

@@ -122,6 +122,23 @@ func (a Action) String() string {
 	return fmt.Sprintf("edge %d>%d %s", a.From, a.To, state)
 }
 
+// Describe says what the action does with the op names of its space, e.g. "node 2 → dwconv7"
+// or "edge 1→3 on".
+func (a Action) Describe(opNames []string) string {
+	if a.Kind == ChangeOp {
+		name := fmt.Sprint(a.Op)
+		if a.Op >= 0 && a.Op < len(opNames) {
+			name = opNames[a.Op]
+		}
+		return fmt.Sprintf("node %d → %s", a.Node, name)
+	}
+	state := "off"
+	if a.On {
+		state = "on"
+	}
+	return fmt.Sprintf("edge %d→%d %s", a.From, a.To, state)
+}
+
 // Space is a search space: its vocabulary, which nodes and edges may change, and the geometry
 // the node features describe.
 type Space interface {

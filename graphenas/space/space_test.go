@@ -93,3 +93,13 @@ func TestNB201RoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestActionDescribe(t *testing.T) {
+	names := Supergraph{}.OpNames()
+	if got := (Action{Kind: ChangeOp, Node: 2, Op: 3}).Describe(names); got != "node 2 → dwconv7" {
+		t.Errorf("got %q", got)
+	}
+	if got := (Action{Kind: SetEdge, From: 1, To: 3, On: true}).Describe(names); got != "edge 1→3 on" {
+		t.Errorf("got %q", got)
+	}
+}

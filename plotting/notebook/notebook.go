@@ -1,20 +1,25 @@
-// Package notebook shows GraphEnas plots inline in a GoNB notebook: one call per figure, and a
-// live view that redraws in place while a search runs and leaves its final state saved in the
-// notebook. The figures are SVG inside HTML, which Jupyter keeps in the saved .ipynb and in
+// Package notebook supports GraphEnas notebooks (GoNB): one call per inline figure, a live view
+// that redraws in place while a search runs and leaves its final state saved in the notebook, and
+// the set-up and smoke switch every notebook shares. The figures are SVG inside HTML, which Jupyter keeps in the saved .ipynb and in
 // nbconvert's HTML (unlike JavaScript plots). Outside a notebook every call does nothing.
 package notebook
 
 import (
 	"fmt"
 	"html"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/janpfeifer/gonb/gonbui"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/backend"
+	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/search"
+	"github.com/graphenas/graphenas/graphenas/space"
 	"github.com/graphenas/graphenas/plotting"
 )
 
@@ -46,7 +51,7 @@ func ShowDAG(a *arch.Arch, opt plotting.DAGOptions) { Show(plotting.DrawDAG(a, o
 func StepSummary(r search.StepRecord) string {
 	act := "fresh architecture"
 	if r.Action != nil {
-		act = r.Action.String()
+		act = r.Action.Describe(space.Supergraph{}.OpNames())
 	}
 	s := fmt.Sprintf("step %d (%s): %s → val loss %.4f, accuracy %.3f, %d batches", r.Step, r.Strategy, act, r.ValLoss, r.ValAccuracy, r.TrainBatches)
 	if r.CriticStd > 0 {
@@ -145,4 +150,45 @@ func RunLive(s *search.Search, n int, fn func(search.StepRecord) error) error {
 	})
 	live.Finish(LiveFigures(s, done, n, bar)...)
 	return err
+}
+
+// Smoke reports whether GRAPHENAS_SMOKE=1 asks notebooks for their smoke configuration: the same
+// cells on a small data subset and few steps, finishing in about two minutes (CI runs it).
+func Smoke() bool { return os.Getenv("GRAPHENAS_SMOKE") == "1" }
+
+// Dir returns the notebook's folder (GoNB's $GONB_DIR), or the working directory outside GoNB.
+func Dir() string {
+	if d := os.Getenv("GONB_DIR"); d != "" {
+		return d
+	}
+	d, _ := os.Getwd()
+	return d
+}
+
+// Setup starts the back-end (the library's automatic choice, see graphenas/backend) and loads a
+// data set from the standard places, keeping only the first trainImages/testImages images when
+// those are positive (smoke configurations).
+func Setup(dataset string, trainImages, testImages int) (backends.Backend, *data.Dataset, error) {
+	ds, err := data.Load(dataset, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	b, _, err := backend.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, ds.Head(trainImages, testImages), nil
+}
+
+// RetrainProgress returns a RetrainConfig.Progress function that prints a progress line to the
+// cell's output at most every interval (and at the end).
+func RetrainProgress(interval time.Duration) func(search.RetrainPoint) {
+	var bar *progress.Bar
+	return func(p search.RetrainPoint) {
+		if bar == nil {
+			bar = progress.New(os.Stdout, "retrain", p.TotalBatches)
+			bar.Interval = interval
+		}
+		bar.Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f", p.Epoch, p.TrainLoss, p.TrainAccuracy))
+	}
 }
