@@ -391,3 +391,97 @@ func (m HeatMap) SVG() string {
 	b.WriteString("</svg>\n")
 	return b.String()
 }
+
+// BarChart is one bar per label, e.g. the probability of every action.
+type BarChart struct {
+	Title, YLabel string
+	Labels        []string
+	Values        []float64
+	// Color of the bars (default the first palette colour); Highlight, when ≥ 0, the index of a
+	// bar drawn in red.
+	Color     string
+	Highlight int
+	// Width in pixels (default: 22 per bar, at least 400); Height default 300.
+	Width, Height int
+}
+
+// SVG renders the chart; each bar is a <rect class="bar" data-label data-value>.
+func (c BarChart) SVG() string {
+	n := len(c.Labels)
+	w, h := c.Width, c.Height
+	if w == 0 {
+		w = max(400, 80+22*n)
+	}
+	if h == 0 {
+		h = 300
+	}
+	const left, right, bottom = 56.0, 12.0, 90.0
+	top := 28.0
+	plotW, plotH := float64(w)-left-right, float64(h)-top-bottom
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="barchart" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="10">`+"\n", w, h, w, h)
+	b.WriteString(`<rect width="100%" height="100%" fill="white"/>` + "\n")
+	if c.Title != "" {
+		fmt.Fprintf(&b, `<text class="title" x="%.0f" y="18" font-size="13" font-weight="bold">%s</text>`+"\n", left, html.EscapeString(c.Title))
+	}
+	maxV := 0.0
+	for _, v := range c.Values {
+		if finite(v) {
+			maxV = math.Max(maxV, v)
+		}
+	}
+	if n == 0 || maxV <= 0 {
+		fmt.Fprintf(&b, `<text class="nodata" x="%.1f" y="%.1f" text-anchor="middle" fill="#777" font-size="14">no data yet</text></svg>`+"\n", left+plotW/2, top+plotH/2)
+		return b.String()
+	}
+	yr := axisRange{0, maxV * 1.05}
+	py := func(v float64) float64 { return top + plotH - v/yr.max*plotH }
+	fmt.Fprintf(&b, `<g class="axis y" data-min="0" data-max="%g">`, yr.max)
+	for _, t := range ticks(yr, 4) {
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eee"/><text x="%.1f" y="%.1f" text-anchor="end" fill="#444">%s</text>`,
+			left, py(t), left+plotW, py(t), left-5, py(t)+4, formatTick(t))
+	}
+	fmt.Fprintf(&b, `<text transform="translate(14 %.1f) rotate(-90)" text-anchor="middle" fill="#222" font-size="11">%s</text></g>`+"\n", top+plotH/2, html.EscapeString(c.YLabel))
+	bw := plotW / float64(n)
+	color := c.Color
+	if color == "" {
+		color = Palette[0]
+	}
+	for i, label := range c.Labels {
+		v := 0.0
+		if i < len(c.Values) && finite(c.Values[i]) {
+			v = c.Values[i]
+		}
+		fill := color
+		if i == c.Highlight && c.Highlight >= 0 {
+			fill = "#e15759"
+		}
+		x := left + float64(i)*bw
+		fmt.Fprintf(&b, `<rect class="bar" data-label="%s" data-value="%g" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`,
+			html.EscapeString(label), v, x+bw*0.1, py(v), bw*0.8, top+plotH-py(v), fill)
+		fmt.Fprintf(&b, `<text transform="translate(%.1f %.1f) rotate(-60)" text-anchor="end" fill="#333">%s</text>`+"\n",
+			x+bw/2+3, top+plotH+8, html.EscapeString(label))
+	}
+	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999"/>`+"\n", left, top+plotH, left+plotW, top+plotH)
+	b.WriteString("</svg>\n")
+	return b.String()
+}
+
+// Gaussian draws the density of N(mean, std²) with the observed value marked and the Gaussian
+// negative log-likelihood of that value written on it (the critic's loss for one transition).
+func Gaussian(title string, mean, std, observed float64) string {
+	nll := 0.5*math.Log(2*math.Pi*std*std) + (observed-mean)*(observed-mean)/(2*std*std)
+	lo, hi := math.Min(mean-4*std, observed-std), math.Max(mean+4*std, observed+std)
+	var xs, ys []float64
+	for i := 0; i <= 200; i++ {
+		x := lo + (hi-lo)*float64(i)/200
+		xs = append(xs, x)
+		ys = append(ys, math.Exp(-(x-mean)*(x-mean)/(2*std*std))/(std*math.Sqrt(2*math.Pi)))
+	}
+	peak := 1 / (std * math.Sqrt(2*math.Pi))
+	return Chart{Title: title, XLabel: "return", YLabel: "density",
+		Notes: []string{fmt.Sprintf("predicted N(%.3f, %.3f²); observed %.3f", mean, std, observed),
+			fmt.Sprintf("NLL = ½·log(2πσ²) + (x−μ)²/(2σ²) = %.3f", nll)},
+		Series: []Series{{Name: "critic's Gaussian", X: xs, Y: ys, Color: "#4e79a7", Width: 2},
+			{Name: "observed return", X: []float64{observed, observed}, Y: []float64{0, peak}, Color: "#e15759", Width: 2.5}}}.SVG()
+}

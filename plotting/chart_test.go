@@ -206,3 +206,22 @@ func TestRunReport(t *testing.T) {
 		t.Error("a directory without a log should fail")
 	}
 }
+
+func TestBarChartAndGaussian(t *testing.T) {
+	els := parseSVG(t, BarChart{Title: "p", Labels: []string{"a", "b", "c"}, Values: []float64{0.2, 0.5, 0.3}, Highlight: 1}.SVG())
+	if n := count(els, "rect", "bar"); n != 3 {
+		t.Errorf("%d bars", n)
+	}
+	if _, hi := axis(t, els, "y"); hi < 0.5 {
+		t.Errorf("y axis up to %g < 0.5", hi)
+	}
+	if s := (BarChart{}).SVG(); !strings.Contains(s, "no data yet") {
+		t.Error("empty bar chart")
+	}
+	g := Gaussian("critic", 0, 1, 1)
+	parseSVG(t, g)
+	// NLL of x = 1 under N(0, 1): ½·log(2π) + ½ = 1.419.
+	if !strings.Contains(g, "= 1.419") {
+		t.Errorf("Gaussian NLL missing: %s", g)
+	}
+}

@@ -19,3 +19,11 @@ func FuzzyReLU(x *Node) *Node {
 func FuzzyReLUSlope(x *Node) *Node {
 	return MulScalar(Logistic(MulScalar(x, 2)), 2)
 }
+
+// FuzzyReLUValue is FuzzyReLU of one number, for plots and plain-Go references.
+func FuzzyReLUValue(x float64) float64 {
+	return math.Log1p(math.Exp(-math.Abs(2*x))) + math.Max(2*x, 0) - math.Ln2
+}
+
+// FuzzyReLUSlopeValue is FuzzyReLUSlope of one number, 2·sigmoid(2x).
+func FuzzyReLUSlopeValue(x float64) float64 { return 2 / (1 + math.Exp(-2*x)) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 
+	"github.com/graphenas/graphenas/graphenas/activation"
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/space"
@@ -308,5 +309,28 @@ func TestSaveRestoreContinuesExactly(t *testing.T) {
 	other := newController(t, space.NB201{}, DefaultConfig())
 	if _, err := Load(bytes.NewReader(saved), other); err == nil || !strings.Contains(err.Error(), "space") {
 		t.Errorf("a state of another space: %v", err)
+	}
+}
+
+func TestSAGELayerByHand(t *testing.T) {
+	// 0 → 1, 0 → 2, 1 → 2: node 2's predecessors are 0 and 1, node 0's successors 1 and 2.
+	g := space.NewGraph([]int{-1, 0, -1})
+	g.SetEdge(0, 1, true)
+	g.SetEdge(0, 2, true)
+	g.SetEdge(1, 2, true)
+	pred, succ := space.MeanAdjacency(g)
+	if pred[2][0] != 0.5 || pred[2][1] != 0.5 || succ[0][1] != 0.5 || pred[0][1] != 0 || succ[1][2] != 1 {
+		t.Fatalf("adjacency pred %v succ %v", pred, succ)
+	}
+	id := Dense{W: [][]float64{{1}}, B: []float64{0}}
+	w := SAGEWeights{Pred: id, Succ: id, Self: id, Mix: Dense{W: [][]float64{{1}, {0}, {0}}, B: []float64{0}}}
+	h := [][]float64{{1}, {2}, {4}}
+	st := SAGELayer(h, pred, succ, w)
+	// Node 2: mean of predecessors (1 + 2)/2 = 1.5; the mix keeps only that; out = 4 + fuzzyReLU(1.5).
+	if st.FromPred[2][0] != 1.5 || st.FromSucc[0][0] != 3 || st.Self[1][0] != 2 {
+		t.Errorf("messages %v %v %v", st.FromPred, st.FromSucc, st.Self)
+	}
+	if want := 4 + activation.FuzzyReLUValue(1.5); math.Abs(st.Out[2][0]-want) > 1e-12 {
+		t.Errorf("out %v, want %v", st.Out[2][0], want)
 	}
 }

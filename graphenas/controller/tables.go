@@ -28,14 +28,11 @@ func (c *Controller) graphInputs(graphs []*space.Graph) inputs {
 		}
 		feats = append(feats, space.Features(c.sp, g)...)
 		base := b * n * n
+		p, s := space.MeanAdjacency(g)
 		for i := 0; i < n; i++ {
-			in, out := g.InDegree(i), g.OutDegree(i)
 			for j := 0; j < n; j++ {
-				if g.HasEdge(j, i) {
-					pred[base+i*n+j] = 1 / float32(in)
-				}
+				pred[base+i*n+j], succ[base+i*n+j] = float32(p[i][j]), float32(s[i][j])
 				if g.HasEdge(i, j) {
-					succ[base+i*n+j] = 1 / float32(out)
 					adj[base+i*n+j] = 1
 				}
 			}
@@ -134,4 +131,19 @@ func draw(logp []float32, r *rand.Rand) int {
 		}
 	}
 	return last // rounding: the last index with non-zero probability
+}
+
+// ActionProbabilities returns every legal edit of g with its probability under the actor at
+// inverse temperature beta (they sum to one).
+func (c *Controller) ActionProbabilities(g *space.Graph, beta float64) ([]space.Action, []float64, error) {
+	t, err := c.Tables(g, beta)
+	if err != nil {
+		return nil, nil, err
+	}
+	acts := space.Actions(c.sp, g)
+	probs := make([]float64, len(acts))
+	for i, a := range acts {
+		probs[i] = math.Exp(t.LogProb(a))
+	}
+	return acts, probs, nil
 }

@@ -1,6 +1,9 @@
 package space
 
-import "math/bits"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // FeatureWidth returns the width of a node's feature vector in sp (DESIGN.md §3):
 // 2 flags + one-hot op + two binary codes of ⌈log2 MaxNodes⌉ bits + two one-hot stages + 2 degrees.
@@ -54,4 +57,48 @@ func Features(sp Space, g *Graph) []float32 {
 		row[k+1] = float32(g.InDegree(i)) * scale
 	}
 	return f
+}
+
+// MeanAdjacency returns the row-normalised adjacency matrices the controller's GraphSAGE layers
+// aggregate with, [N][N]: pred[i][j] = 1/indeg(i) when j → i, and succ[i][j] = 1/outdeg(i) when
+// i → j; so pred·h is the mean of a node's predecessors' embeddings, succ·h of its successors'.
+func MeanAdjacency(g *Graph) (pred, succ [][]float64) {
+	n := g.N()
+	pred, succ = make([][]float64, n), make([][]float64, n)
+	for i := 0; i < n; i++ {
+		pred[i], succ[i] = make([]float64, n), make([]float64, n)
+		in, out := g.InDegree(i), g.OutDegree(i)
+		for j := 0; j < n; j++ {
+			if g.HasEdge(j, i) {
+				pred[i][j] = 1 / float64(in)
+			}
+			if g.HasEdge(i, j) {
+				succ[i][j] = 1 / float64(out)
+			}
+		}
+	}
+	return pred, succ
+}
+
+// FeatureNames names the columns of Features, in order, e.g. "input", "op=conv3", "index bit 0",
+// "stage 1", "out-degree".
+func FeatureNames(sp Space) []string {
+	names := []string{"input", "output"}
+	for _, op := range sp.OpNames() {
+		names = append(names, "op="+op)
+	}
+	nBits := codeBits(sp.MaxNodes())
+	for b := 0; b < nBits; b++ {
+		names = append(names, fmt.Sprintf("index bit %d", b))
+	}
+	for b := 0; b < nBits; b++ {
+		names = append(names, fmt.Sprintf("rev. index bit %d", b))
+	}
+	for s := 0; s < sp.MaxStages(); s++ {
+		names = append(names, fmt.Sprintf("stage %d", s))
+	}
+	for s := 0; s < sp.MaxStages(); s++ {
+		names = append(names, fmt.Sprintf("rev. stage %d", s))
+	}
+	return append(names, "out-degree", "in-degree")
 }

@@ -103,3 +103,12 @@ func TestActionDescribe(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestFeatureNamesMatchWidth(t *testing.T) {
+	for _, sp := range []Space{Supergraph{Nodes: 5, LayersPerStage: 4}, NB201{}} {
+		names := FeatureNames(sp)
+		if len(names) != FeatureWidth(sp) || names[2] != "op="+sp.OpNames()[0] || names[len(names)-1] != "in-degree" {
+			t.Errorf("%s: %d names for width %d: %v", sp.Name(), len(names), FeatureWidth(sp), names)
+		}
+	}
+}

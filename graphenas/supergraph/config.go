@@ -2,6 +2,7 @@ package supergraph
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 )
@@ -145,4 +146,27 @@ func (c Config) Params(a *arch.Arch, inChannels, classes int) int {
 	}
 	cOut := c.NodeChannels(a.N() - 1)
 	return n + cOut*classes + classes
+}
+
+// UsedWeights returns the scopes of the trainable weights architecture a uses (sorted): the
+// stem, then per live node its links, batch-norm and op, then the head. Two architectures share
+// every weight whose scope appears in both lists.
+func (c Config) UsedWeights(a *arch.Arch) []string {
+	out := []string{stemScope, stemScope + "/bn"}
+	live := a.Live()
+	for j := 1; j < a.N(); j++ {
+		if !live[j] {
+			continue
+		}
+		for _, i := range a.LiveInputs(j) {
+			out = append(out, linkScope(i, j))
+		}
+		out = append(out, nodeScope(j)+"/bn")
+		if j < a.N()-1 && a.Op(j).Family() != arch.FamilyPool {
+			out = append(out, opScope(j, a.Op(j)))
+		}
+	}
+	out = append(out, headScope)
+	sort.Strings(out)
+	return out
 }

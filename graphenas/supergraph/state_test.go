@@ -128,3 +128,16 @@ func TestEvalBatchStatsIgnoresRunningStatistics(t *testing.T) {
 		t.Errorf("running-statistics loss %.3f, batch-statistics loss %.3f", running.Loss, batch.Loss)
 	}
 }
+
+func TestUsedWeightsShared(t *testing.T) {
+	cfg := tinyConfig()
+	a := mustParse(t, "1:conv3 2:maxpool3 | 0>1 1>2 2>3")
+	b := mustParse(t, "1:conv3 2:dwconv5 | 0>1 1>3")
+	got := strings.Join(cfg.UsedWeights(a), " ")
+	if got != "/head /link_0_1 /link_1_2 /link_2_3 /node_1/bn /node_1/conv3 /node_2/bn /node_3/bn /stem /stem/bn" {
+		t.Errorf("used weights of a: %s", got)
+	}
+	if got := strings.Join(cfg.UsedWeights(b), " "); strings.Contains(got, "dwconv5") || !strings.Contains(got, "/node_1/conv3") {
+		t.Errorf("used weights of b (node 2 is off the paths): %s", got)
+	}
+}

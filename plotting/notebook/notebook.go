@@ -70,7 +70,9 @@ func StepFigure(r search.StepRecord, layersPerStage int) string {
 }
 
 // ShowStep displays a step: its summary and the new architecture with the change highlighted.
-func ShowStep(r search.StepRecord, layersPerStage int) { gonbui.DisplayHtml(StepFigure(r, layersPerStage)) }
+func ShowStep(r search.StepRecord, layersPerStage int) {
+	gonbui.DisplayHtml(StepFigure(r, layersPerStage))
+}
 
 // ShowCritic displays the critic's predicted-vs-realised trace and scatter for a step log.
 func ShowCritic(recs []search.StepRecord) {
@@ -191,4 +193,30 @@ func RetrainProgress(interval time.Duration) func(search.RetrainPoint) {
 		}
 		bar.Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f", p.Epoch, p.TrainLoss, p.TrainAccuracy))
 	}
+}
+
+// ShowMarkdown displays Markdown (tables, formulas) in the cell's output.
+func ShowMarkdown(md string) { gonbui.DisplayMarkdown(md) }
+
+// Table returns an HTML table with a header row, numbers formatted with %.3g.
+func Table(header []string, rows [][]any) string {
+	var b strings.Builder
+	b.WriteString(`<table style="border-collapse:collapse;font-size:12px">` + "<tr>")
+	for _, h := range header {
+		fmt.Fprintf(&b, `<th style="border:1px solid #ccc;padding:2px 6px">%s</th>`, html.EscapeString(h))
+	}
+	b.WriteString("</tr>\n")
+	for _, row := range rows {
+		b.WriteString("<tr>")
+		for _, v := range row {
+			s := fmt.Sprint(v)
+			if f, ok := v.(float64); ok {
+				s = fmt.Sprintf("%.3g", f)
+			}
+			fmt.Fprintf(&b, `<td style="border:1px solid #ccc;padding:2px 6px;text-align:right">%s</td>`, html.EscapeString(s))
+		}
+		b.WriteString("</tr>\n")
+	}
+	b.WriteString("</table>")
+	return b.String()
 }

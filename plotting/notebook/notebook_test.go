@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/graphenas/graphenas/graphenas/space"
 	"github.com/graphenas/graphenas/graphenas/search"
+	"github.com/graphenas/graphenas/graphenas/space"
 )
 
 func TestStepFigure(t *testing.T) {
