@@ -401,6 +401,8 @@ type BarChart struct {
 	// bar drawn in red.
 	Color     string
 	Highlight int
+	// YMin is the bottom of the value axis (default 0), to compare values that differ little.
+	YMin float64
 	// Width in pixels (default: 22 per bar, at least 400); Height default 300.
 	Width, Height int
 }
@@ -430,13 +432,13 @@ func (c BarChart) SVG() string {
 			maxV = math.Max(maxV, v)
 		}
 	}
-	if n == 0 || maxV <= 0 {
+	if n == 0 || maxV <= c.YMin {
 		fmt.Fprintf(&b, `<text class="nodata" x="%.1f" y="%.1f" text-anchor="middle" fill="#777" font-size="14">no data yet</text></svg>`+"\n", left+plotW/2, top+plotH/2)
 		return b.String()
 	}
-	yr := axisRange{0, maxV * 1.05}
-	py := func(v float64) float64 { return top + plotH - v/yr.max*plotH }
-	fmt.Fprintf(&b, `<g class="axis y" data-min="0" data-max="%g">`, yr.max)
+	yr := axisRange{c.YMin, maxV + (maxV-c.YMin)*0.05}
+	py := func(v float64) float64 { return top + plotH - (math.Max(v, yr.min)-yr.min)/(yr.max-yr.min)*plotH }
+	fmt.Fprintf(&b, `<g class="axis y" data-min="%g" data-max="%g">`, yr.min, yr.max)
 	for _, t := range ticks(yr, 4) {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eee"/><text x="%.1f" y="%.1f" text-anchor="end" fill="#444">%s</text>`,
 			left, py(t), left+plotW, py(t), left-5, py(t)+4, formatTick(t))

@@ -266,7 +266,8 @@ func (r *CompareResult) write(dir string) error {
 	return writeAtomic(filepath.Join(dir, "compare.md"), []byte(r.Markdown()))
 }
 
-// ReadCompare reads compare.json from a comparison's directory (e.g. one made on a GPU machine).
+// ReadCompare reads compare.json from a comparison's directory (e.g. one made on a GPU machine
+// and copied here); the runs' directories are taken to be beside it.
 func ReadCompare(dir string) (*CompareResult, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "compare.json"))
 	if err != nil {
@@ -275,6 +276,10 @@ func ReadCompare(dir string) (*CompareResult, error) {
 	var r CompareResult
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("search: %s: %w", filepath.Join(dir, "compare.json"), err)
+	}
+	// The run directories sit beside compare.json, wherever the comparison was copied to.
+	for i := range r.Runs {
+		r.Runs[i].Dir = filepath.Join(dir, filepath.Base(r.Runs[i].Dir))
 	}
 	return &r, nil
 }

@@ -2,14 +2,15 @@ package tabular
 
 import (
 	"fmt"
-
-	"github.com/gomlx/gomlx/backends"
-
-	"github.com/graphenas/graphenas/graphenas/controller"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/graphenas/graphenas/graphenas/controller"
 )
 
 // Factory makes a fresh strategy for one seed's run, drawing from r.
@@ -129,4 +130,47 @@ func meanStd(v []float64) (float64, float64) {
 		s /= float64(len(v) - 1)
 	}
 	return m, math.Sqrt(s)
+}
+
+// RunAll runs the named strategies of factories one after the other (see Run).
+func RunAll(t *Table, cfg Config, names []string, factories map[string]Factory) ([]Result, error) {
+	var out []Result
+	for _, name := range names {
+		f, ok := factories[name]
+		if !ok {
+			known := make([]string, 0, len(factories))
+			for k := range factories {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			return nil, fmt.Errorf("tabular: unknown strategy %q (known: %s)", name, strings.Join(known, ", "))
+		}
+		res, err := Run(t, cfg, name, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// Markdown formats results as a table: per strategy, mean ± std (standard error) of the true
+// accuracy of its pick at every checkpoint.
+func Markdown(results []Result, cfg Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "NAS-Bench-201 %s, noise σ = %g, %d seeds\n\n| strategy |", cfg.Dataset, cfg.Noise, cfg.Seeds)
+	for _, q := range cfg.Checkpoints {
+		fmt.Fprintf(&b, " best of %d |", q)
+	}
+	b.WriteString("\n|---|")
+	for range cfg.Checkpoints {
+		b.WriteString("---|")
+	}
+	for _, r := range results {
+		fmt.Fprintf(&b, "\n| %s |", r.Strategy)
+		for _, s := range r.Scores {
+			fmt.Fprintf(&b, " %.2f ± %.2f (%.2f) |", s.Mean, s.Std, s.StdErr)
+		}
+	}
+	return b.String() + "\n"
 }

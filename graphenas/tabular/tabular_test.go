@@ -111,3 +111,19 @@ func TestGraphEnasStrategy(t *testing.T) {
 		t.Error("no faithful strategy")
 	}
 }
+
+func TestRunAllAndMarkdown(t *testing.T) {
+	table := loadTable(t)
+	cfg := Config{Dataset: CIFAR10, Checkpoints: []int{10, 20}, Seeds: 2}
+	res, err := RunAll(table, cfg, []string{"random", "local"}, Factories(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := Markdown(res, cfg)
+	if len(res) != 2 || !strings.Contains(md, "| random |") || !strings.Contains(md, "best of 20") {
+		t.Errorf("markdown:\n%s", md)
+	}
+	if _, err := RunAll(table, cfg, []string{"annealing"}, Factories(nil)); err == nil || !strings.Contains(err.Error(), "known:") {
+		t.Errorf("unknown strategy: %v", err)
+	}
+}
