@@ -92,14 +92,24 @@ def load_fashion(d):
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
+def sync(args):
+    if args.device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
 def bench_child(args):
-    x, y = load_fashion(args.data)
-    model = Child(REFERENCE, channels=args.channels)
+    if os.path.isdir(args.data):
+        x, y = load_fashion(args.data)
+    else:  # a machine without the data set (the GPU check): random images of the same shape
+        x, y = torch.rand(8192, 1, 28, 28), torch.randint(0, 10, (8192,))
+    dev = torch.device(args.device)
+    x, y = x.to(dev), y.to(dev)
+    model = Child(REFERENCE, channels=args.channels).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     g = torch.Generator().manual_seed(0)
 
     def batch():
-        idx = torch.randint(0, x.shape[0], (args.batch,), generator=g)
+        idx = torch.randint(0, x.shape[0], (args.batch,), generator=g).to(x.device)
         return x[idx], y[idx]
 
     def step():
@@ -115,6 +125,7 @@ def bench_child(args):
     while time.time() - t0 < args.seconds / 2 or n < 2:
         step()
         n += 1
+    sync(args)
     train = n * args.batch / (time.time() - t0)
     model.eval()
     with torch.no_grad():
@@ -123,6 +134,7 @@ def bench_child(args):
         while time.time() - t0 < args.seconds / 4 or n < 2:
             model(batch()[0])
             n += 1
+        sync(args)
     evaluate = n * args.batch / (time.time() - t0)
     return train, evaluate
 
@@ -161,11 +173,12 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--channels", type=int, default=20)
     p.add_argument("--no-ops", action="store_true")
+    p.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU check")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     train, evaluate = bench_child(args)
-    out = {"torch": torch.__version__, "threads": args.threads, "arch": REFERENCE,
+    out = {"torch": torch.__version__, "threads": args.threads, "device": args.device, "arch": REFERENCE,
            "train_images_per_s": train, "eval_images_per_s": evaluate}
     if not args.no_ops:
         out["ops"] = bench_ops(args)
