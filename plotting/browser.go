@@ -3,9 +3,12 @@ package plotting
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -77,8 +80,20 @@ func DumpDOM(htmlPath string) (string, error) {
 	return string(out), err
 }
 
-// WriteFigurePNG renders one SVG figure alone to a PNG (for READMEs and slides).
+// svgSize reads the width and height attributes of the first <svg> element.
+var svgSize = regexp.MustCompile(`<svg[^>]*?\swidth="([0-9.]+)"[^>]*?\sheight="([0-9.]+)"`)
+
+// WriteFigurePNG renders one SVG figure alone to a PNG (for READMEs and slides); a zero width or
+// height is taken from the SVG's own size.
 func WriteFigurePNG(svg, pngPath string, width, height int) error {
+	if m := svgSize.FindStringSubmatch(svg); m != nil && (width == 0 || height == 0) {
+		w, _ := strconv.ParseFloat(m[1], 64)
+		h, _ := strconv.ParseFloat(m[2], 64)
+		width, height = int(math.Ceil(w)), int(math.Ceil(h))
+	}
+	if width <= 0 || height <= 0 {
+		return fmt.Errorf("plotting: no size for the PNG (give one, or an SVG with width and height)")
+	}
 	dir, err := os.MkdirTemp("", "graphenas-figure-")
 	if err != nil {
 		return err
