@@ -84,22 +84,6 @@ func TestChartEdgeCases(t *testing.T) {
 	parseSVG(t, HeatMap{Title: "h"}.SVG())
 }
 
-func TestSpearmanAndMovingAverage(t *testing.T) {
-	rho, n := Spearman([]float64{1, 2, 3, 4, math.NaN()}, []float64{10, 20, 25, 100, 1})
-	if rho != 1 || n != 4 {
-		t.Errorf("monotone: ρ %v n %d", rho, n)
-	}
-	if rho, _ := Spearman([]float64{1, 2, 3}, []float64{3, 2, 1}); rho != -1 {
-		t.Errorf("reversed: ρ %v", rho)
-	}
-	if rho, _ := Spearman([]float64{1, 2}, []float64{1, 2}); !math.IsNaN(rho) {
-		t.Error("two pairs should give NaN")
-	}
-	ma := MovingAverage([]float64{1, 3, math.NaN(), 5}, 2)
-	if ma[0] != 1 || ma[1] != 2 || ma[2] != 3 || ma[3] != 5 {
-		t.Errorf("moving average %v", ma)
-	}
-}
 
 // fakeRecords makes a step log with critic predictions and returns (K = 2).
 func fakeRecords(n int) []search.StepRecord {

@@ -3,84 +3,11 @@ package plotting
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/search"
+	"github.com/graphenas/graphenas/graphenas/stats"
 )
-
-// MovingAverage returns the trailing mean over window values (fewer at the start), skipping
-// non-finite values; a window below 2 returns a copy.
-func MovingAverage(ys []float64, window int) []float64 {
-	out := make([]float64, len(ys))
-	for i := range ys {
-		sum, n := 0.0, 0
-		for k := max(0, i-max(window, 1)+1); k <= i; k++ {
-			if finite(ys[k]) {
-				sum += ys[k]
-				n++
-			}
-		}
-		out[i] = math.NaN()
-		if n > 0 {
-			out[i] = sum / float64(n)
-		}
-	}
-	return out
-}
-
-// Spearman returns the rank correlation of x and y (pairs with a non-finite value are dropped),
-// and the number of pairs used; NaN for fewer than three pairs.
-func Spearman(x, y []float64) (float64, int) {
-	var xs, ys []float64
-	for i := range x {
-		if i < len(y) && finite(x[i]) && finite(y[i]) {
-			xs, ys = append(xs, x[i]), append(ys, y[i])
-		}
-	}
-	n := len(xs)
-	if n < 3 {
-		return math.NaN(), n
-	}
-	rx, ry := ranks(xs), ranks(ys)
-	mx, my := 0.0, 0.0
-	for i := range rx {
-		mx += rx[i]
-		my += ry[i]
-	}
-	mx, my = mx/float64(n), my/float64(n)
-	var sxy, sxx, syy float64
-	for i := range rx {
-		sxy += (rx[i] - mx) * (ry[i] - my)
-		sxx += (rx[i] - mx) * (rx[i] - mx)
-		syy += (ry[i] - my) * (ry[i] - my)
-	}
-	if sxx == 0 || syy == 0 {
-		return math.NaN(), n
-	}
-	return sxy / math.Sqrt(sxx*syy), n
-}
-
-// ranks returns the ranks of v (ties share their mean rank).
-func ranks(v []float64) []float64 {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
-	r := make([]float64, len(v))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
-			j++
-		}
-		for k := i; k <= j; k++ {
-			r[idx[k]] = float64(i+j)/2 + 1
-		}
-		i = j + 1
-	}
-	return r
-}
 
 // column extracts one value per record.
 func column(recs []search.StepRecord, f func(search.StepRecord) float64) (xs, ys []float64) {
@@ -99,7 +26,7 @@ func ValLossCurve(recs []search.StepRecord) string {
 	w := defaultWindow(len(recs))
 	return Chart{Title: "Validation loss per step", XLabel: "step", YLabel: "validation loss (shared weights)",
 		Series: []Series{{Name: "raw", X: xs, Y: ys, Color: "#9db8d4", Width: 1},
-			{Name: fmt.Sprintf("moving average (%d steps)", w), X: xs, Y: MovingAverage(ys, w), Color: "#1f4e79", Width: 2.2}}}.SVG()
+			{Name: fmt.Sprintf("moving average (%d steps)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: "#1f4e79", Width: 2.2}}}.SVG()
 }
 
 // ValAccuracyCurve draws the validation accuracy per step, raw and as a moving average.
@@ -108,7 +35,7 @@ func ValAccuracyCurve(recs []search.StepRecord) string {
 	w := defaultWindow(len(recs))
 	return Chart{Title: "Validation accuracy per step", XLabel: "step", YLabel: "validation accuracy",
 		Series: []Series{{Name: "raw", X: xs, Y: ys, Color: "#f5c08a", Width: 1},
-			{Name: fmt.Sprintf("moving average (%d steps)", w), X: xs, Y: MovingAverage(ys, w), Color: "#b35806", Width: 2.2}}}.SVG()
+			{Name: fmt.Sprintf("moving average (%d steps)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: "#b35806", Width: 2.2}}}.SVG()
 }
 
 // TrainingCurve draws the training batches and the training loss per step.
@@ -162,7 +89,7 @@ func CriticTrace(recs []search.StepRecord) string {
 // CriticScatter draws predicted against realised returns with their rank correlation.
 func CriticScatter(recs []search.StepRecord) string {
 	_, mean, _, realised := criticPairs(recs)
-	rho, n := Spearman(mean, realised)
+	rho, n := stats.Spearman(mean, realised)
 	note := fmt.Sprintf("Spearman ρ = %.2f (n = %d)", rho, n)
 	if n < 3 {
 		note = fmt.Sprintf("rank correlation needs 3 returns (n = %d)", n)
@@ -183,7 +110,7 @@ func CriticLoss(recs []search.StepRecord) string {
 	w := defaultWindow(len(xs))
 	return Chart{Title: "Critic loss (Gaussian NLL)", XLabel: "step", YLabel: "loss",
 		Series: []Series{{Name: "per step", X: xs, Y: ys, Color: "#c9b1d0", Width: 1},
-			{Name: fmt.Sprintf("moving average (%d)", w), X: xs, Y: MovingAverage(ys, w), Color: "#6b3d7b", Width: 2.2}}}.SVG()
+			{Name: fmt.Sprintf("moving average (%d)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: "#6b3d7b", Width: 2.2}}}.SVG()
 }
 
 // OpUsage draws how many live nodes use each op at each step, as a heat map.
@@ -263,9 +190,9 @@ func Overlay(groups []RunGroup, metric string) (string, error) {
 					c = append(c, best)
 				}
 			case MetricValLossMA:
-				c = MovingAverage(loss, defaultWindow(len(loss)))
+				c = stats.MovingAverage(loss, defaultWindow(len(loss)))
 			case MetricValAccMA:
-				c = MovingAverage(acc, defaultWindow(len(acc)))
+				c = stats.MovingAverage(acc, defaultWindow(len(acc)))
 			}
 			curves = append(curves, c)
 			length = max(length, len(c))
@@ -281,7 +208,7 @@ func Overlay(groups []RunGroup, metric string) (string, error) {
 			if len(vals) == 0 {
 				continue
 			}
-			m, s := search.MeanStd(vals)
+			m, s := stats.MeanStd(vals)
 			xs, mean, lo, hi = append(xs, float64(i)), append(mean, m), append(lo, m-s), append(hi, m+s)
 		}
 		series = append(series, Series{Name: fmt.Sprintf("%s (%d runs)", group.Name, len(group.Runs)), X: xs, Y: mean, Lo: lo, Hi: hi,

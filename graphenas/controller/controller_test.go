@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"strings"
 	"testing"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/stats"
 )
 
 var testBackend backends.Backend
@@ -120,44 +120,6 @@ func pools(g *space.Graph) int {
 	return n
 }
 
-// spearman is the rank correlation of x and y.
-func spearman(x, y []float64) float64 {
-	rank := func(v []float64) []float64 {
-		idx := make([]int, len(v))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.Slice(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
-		r := make([]float64, len(v))
-		for i := 0; i < len(idx); {
-			j := i
-			for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
-				j++
-			}
-			for k := i; k <= j; k++ {
-				r[idx[k]] = float64(i+j) / 2
-			}
-			i = j + 1
-		}
-		return r
-	}
-	rx, ry := rank(x), rank(y)
-	mx, my := 0.0, 0.0
-	for i := range rx {
-		mx += rx[i]
-		my += ry[i]
-	}
-	mx /= float64(len(rx))
-	my /= float64(len(ry))
-	var sxy, sxx, syy float64
-	for i := range rx {
-		sxy += (rx[i] - mx) * (ry[i] - my)
-		sxx += (rx[i] - mx) * (rx[i] - mx)
-		syy += (ry[i] - my) * (ry[i] - my)
-	}
-	return sxy / math.Sqrt(sxx*syy)
-}
-
 func TestCriticFitsASyntheticReward(t *testing.T) {
 	sp := space.Supergraph{Nodes: 6, LayersPerStage: 4}
 	c := newController(t, sp, DefaultConfig())
@@ -187,7 +149,7 @@ func TestCriticFitsASyntheticReward(t *testing.T) {
 		}
 		pred[i] = m
 	}
-	if rho := spearman(pred, ret); rho < 0.8 {
+	if rho, _ := stats.Spearman(pred, ret); rho < 0.8 {
 		t.Errorf("rank correlation on held-out moves %.3f, want > 0.8", rho)
 	}
 }

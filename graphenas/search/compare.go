@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/stats"
 )
 
 // CompareConfig is a comparison of strategies: every strategy runs with every seed, on the same
@@ -200,31 +200,13 @@ func Summarize(runs []CompareRun, strategies []string) []CompareSummary {
 		if sum.Runs == 0 {
 			continue
 		}
-		sum.AccuracyMean, sum.AccuracyStd = MeanStd(accs)
-		sum.ParamsMean, _ = MeanStd(params)
-		sum.BestValLossMean, _ = MeanStd(losses)
-		sum.SearchSecondsMean, _ = MeanStd(secs)
+		sum.AccuracyMean, sum.AccuracyStd = stats.MeanStd(accs)
+		sum.ParamsMean, _ = stats.MeanStd(params)
+		sum.BestValLossMean, _ = stats.MeanStd(losses)
+		sum.SearchSecondsMean, _ = stats.MeanStd(secs)
 		out = append(out, sum)
 	}
 	return out
-}
-
-// MeanStd returns the mean and the sample standard deviation (n−1; 0 for fewer than two values).
-func MeanStd(xs []float64) (mean, std float64) {
-	if len(xs) == 0 {
-		return 0, 0
-	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(xs)-1))
 }
 
 // Markdown returns the comparison as Markdown tables: the summary, then every run.

@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 
 	"github.com/graphenas/graphenas/graphenas/controller"
+	"github.com/graphenas/graphenas/graphenas/stats"
 )
 
 // Factory makes a fresh strategy for one seed's run, drawing from r.
@@ -109,27 +110,11 @@ func Run(t *Table, cfg Config, name string, factory Factory) (Result, error) {
 		}
 	}
 	for i, q := range cps {
-		mean, std := meanStd(perCheckpoint[i])
+		mean, std := stats.MeanStd(perCheckpoint[i])
 		res.Scores = append(res.Scores, Score{Queries: q, Mean: mean, Std: std,
 			StdErr: std / math.Sqrt(float64(len(perCheckpoint[i]))), PerSeed: perCheckpoint[i]})
 	}
 	return res, nil
-}
-
-func meanStd(v []float64) (float64, float64) {
-	m := 0.0
-	for _, x := range v {
-		m += x
-	}
-	m /= float64(len(v))
-	s := 0.0
-	for _, x := range v {
-		s += (x - m) * (x - m)
-	}
-	if len(v) > 1 {
-		s /= float64(len(v) - 1)
-	}
-	return m, math.Sqrt(s)
 }
 
 // RunAll runs the named strategies of factories one after the other (see Run).

@@ -63,20 +63,12 @@ func runTabular(args []string) error {
 	var names []string
 	for _, name := range strings.Split(*strategies, ",") {
 		name = strings.TrimSpace(name)
-		f, ok := factories[name]
-		if !ok {
-			known := make([]string, 0, len(factories))
-			for k := range factories {
-				known = append(known, k)
-			}
-			sort.Strings(known)
-			return fmt.Errorf("tabular: unknown strategy %q (known: %s)", name, strings.Join(known, ", "))
-		}
 		fmt.Fprintf(os.Stderr, "tabular: %s on %s, %d seeds ...\n", name, d, *seeds)
-		res, err := tabular.Run(table, cfg, name, f)
+		results, err := tabular.RunAll(table, cfg, []string{name}, factories)
 		if err != nil {
 			return err
 		}
+		res := results[0]
 		entry := map[string]any{"scores": res.Scores}
 		for _, s := range res.Scores {
 			entry[fmt.Sprintf("best%d_mean", s.Queries)] = s.Mean
