@@ -5,6 +5,7 @@
 package space
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -98,6 +99,31 @@ func (k ActionKind) String() string {
 		return "op"
 	}
 	return "edge"
+}
+
+// MarshalJSON writes the kind by name ("op" or "edge"), so step logs read without a key.
+func (k ActionKind) MarshalJSON() ([]byte, error) { return json.Marshal(k.String()) }
+
+// UnmarshalJSON reads a kind written by name or as its number.
+func (k *ActionKind) UnmarshalJSON(b []byte) error {
+	var name string
+	if err := json.Unmarshal(b, &name); err == nil {
+		switch name {
+		case "op":
+			*k = ChangeOp
+		case "edge":
+			*k = SetEdge
+		default:
+			return fmt.Errorf("space: unknown action kind %q (op or edge)", name)
+		}
+		return nil
+	}
+	var n int
+	if err := json.Unmarshal(b, &n); err != nil || (n != int(ChangeOp) && n != int(SetEdge)) {
+		return fmt.Errorf("space: bad action kind %s", b)
+	}
+	*k = ActionKind(n)
+	return nil
 }
 
 // Action is one edit of a graph.

@@ -1,6 +1,7 @@
 package space
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -110,5 +111,23 @@ func TestFeatureNamesMatchWidth(t *testing.T) {
 		if len(names) != FeatureWidth(sp) || names[2] != "op="+sp.OpNames()[0] || names[len(names)-1] != "in-degree" {
 			t.Errorf("%s: %d names for width %d: %v", sp.Name(), len(names), FeatureWidth(sp), names)
 		}
+	}
+}
+
+func TestActionJSON(t *testing.T) {
+	a := Action{Kind: SetEdge, From: 1, To: 3, On: true}
+	b, err := json.Marshal(a)
+	if err != nil || string(b) != `{"kind":"edge","from":1,"to":3,"on":true}` {
+		t.Fatalf("%s %v", b, err)
+	}
+	var back Action
+	if err := json.Unmarshal(b, &back); err != nil || back != a {
+		t.Errorf("round trip: %+v %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"kind":0,"node":2,"op":3}`), &back); err != nil || back.Kind != ChangeOp || back.Op != 3 {
+		t.Errorf("numeric kind: %+v %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"kind":"swap"}`), &back); err == nil {
+		t.Error("unknown kind accepted")
 	}
 }
