@@ -108,7 +108,9 @@ PY
   kernel_ok || die "kernel.json at $kernel_json is not as expected after gonb --install"
   ok "registered in $kernel_json"
 fi
-"$jupyter" kernelspec list 2>/dev/null | grep -q '^ *gonb ' || die "jupyter kernelspec list does not show gonb"
+# (Read the whole list first: grep -q stopping early would break jupyter's pipe under pipefail.)
+kernels=$("$jupyter" kernelspec list 2>/dev/null) || die "jupyter kernelspec list failed"
+grep -q '^ *gonb ' <<<"$kernels" || die "jupyter kernelspec list does not show gonb"
 
 # --- Data ----------------------------------------------------------------------------------------
 step "Data"
