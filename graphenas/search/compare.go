@@ -227,7 +227,8 @@ func (r *CompareResult) Markdown() string {
 		if run.Retrain != nil {
 			acc, params = fmt.Sprintf("%.2f%%", 100*run.Retrain.TestAccuracy), fmt.Sprint(run.Retrain.Params)
 		}
-		fmt.Fprintf(&sb, "| %s | %d | `%s` | %.4f | %d | %s | %s |\n", run.Strategy, run.Seed, run.Best.ArchText,
+		// The text form's "|" would end the table cell: escape it.
+		fmt.Fprintf(&sb, "| %s | %d | `%s` | %.4f | %d | %s | %s |\n", run.Strategy, run.Seed, strings.ReplaceAll(run.Best.ArchText, "|", `\|`),
 			run.Best.ValLoss, run.Best.Visits, acc, params)
 	}
 	return sb.String()
