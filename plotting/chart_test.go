@@ -84,7 +84,6 @@ func TestChartEdgeCases(t *testing.T) {
 	parseSVG(t, HeatMap{Title: "h"}.SVG())
 }
 
-
 // fakeRecords makes a step log with critic predictions and returns (K = 2).
 func fakeRecords(n int) []search.StepRecord {
 	var recs []search.StepRecord

@@ -22,20 +22,23 @@ func defaultWindow(n int) int { return max(5, n/20) }
 
 // ValLossCurve draws the validation loss per step, raw and as a moving average.
 func ValLossCurve(recs []search.StepRecord) string {
-	xs, ys := column(recs, func(r search.StepRecord) float64 { return r.ValLoss })
-	w := defaultWindow(len(recs))
-	return Chart{Title: "Validation loss per step", XLabel: "step", YLabel: "validation loss (shared weights)",
-		Series: []Series{{Name: "raw", X: xs, Y: ys, Color: "#9db8d4", Width: 1},
-			{Name: fmt.Sprintf("moving average (%d steps)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: "#1f4e79", Width: 2.2}}}.SVG()
+	return rawAndAverage(recs, func(r search.StepRecord) float64 { return r.ValLoss },
+		"Validation loss per step", "validation loss (shared weights)", "#9db8d4", "#1f4e79")
 }
 
 // ValAccuracyCurve draws the validation accuracy per step, raw and as a moving average.
 func ValAccuracyCurve(recs []search.StepRecord) string {
-	xs, ys := column(recs, func(r search.StepRecord) float64 { return r.ValAccuracy })
+	return rawAndAverage(recs, func(r search.StepRecord) float64 { return r.ValAccuracy },
+		"Validation accuracy per step", "validation accuracy", "#f5c08a", "#b35806")
+}
+
+// rawAndAverage draws one value per step, thin in rawColor, and its moving average, thick in avgColor.
+func rawAndAverage(recs []search.StepRecord, value func(search.StepRecord) float64, title, ylabel, rawColor, avgColor string) string {
+	xs, ys := column(recs, value)
 	w := defaultWindow(len(recs))
-	return Chart{Title: "Validation accuracy per step", XLabel: "step", YLabel: "validation accuracy",
-		Series: []Series{{Name: "raw", X: xs, Y: ys, Color: "#f5c08a", Width: 1},
-			{Name: fmt.Sprintf("moving average (%d steps)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: "#b35806", Width: 2.2}}}.SVG()
+	return Chart{Title: title, XLabel: "step", YLabel: ylabel,
+		Series: []Series{{Name: "raw", X: xs, Y: ys, Color: rawColor, Width: 1},
+			{Name: fmt.Sprintf("moving average (%d steps)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: avgColor, Width: 2.2}}}.SVG()
 }
 
 // TrainingCurve draws the training batches and the training loss per step.

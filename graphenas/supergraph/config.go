@@ -128,8 +128,10 @@ func (c Config) Params(a *arch.Arch, inChannels, classes int) int {
 			continue
 		}
 		cj := c.NodeChannels(j)
-		for _, i := range a.LiveInputs(j) {
-			n += c.NodeChannels(i) * cj
+		for _, i := range a.Inputs(j) {
+			if used[i] {
+				n += c.NodeChannels(i) * cj
+			}
 		}
 		n += 2 * cj
 		if j == a.N()-1 {
@@ -158,8 +160,10 @@ func (c Config) UsedWeights(a *arch.Arch) []string {
 		if !live[j] {
 			continue
 		}
-		for _, i := range a.LiveInputs(j) {
-			out = append(out, linkScope(i, j))
+		for _, i := range a.Inputs(j) {
+			if live[i] {
+				out = append(out, linkScope(i, j))
+			}
 		}
 		out = append(out, nodeScope(j)+"/bn")
 		if j < a.N()-1 && a.Op(j).Family() != arch.FamilyPool {
