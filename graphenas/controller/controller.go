@@ -56,6 +56,11 @@ type Config struct {
 	// 2017, arXiv:1709.00503), instead of on the one sampled edit: same expectation, far less
 	// variance, at the cost of one batched critic call over the legal edits per step.
 	AllActions bool
+	// ScaleReturns makes the critic learn returns divided by their running root mean square (it
+	// still reports them in their own units), so that the actor's and critic's step sizes do not
+	// depend on how large δ happens to be: a 1-point gain is a log-error change of 0.15 at 94%
+	// accuracy but of 0.04 at 73%.
+	ScaleReturns bool
 
 	// NumOps is set from the space.
 	NumOps int
@@ -66,7 +71,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Seed: 1, Hidden: 32, Layers: 2, LearningRate: 3e-3, ActorWeight: 0.2, K: 10,
 		BetaStart: 0.5, BetaEnd: 3, BetaSteps: 100, Replay: true, ReplaySize: 512, ReplayBatch: 32,
-		Baseline: true, EntropyBonus: 0.01, AllActions: true}
+		Baseline: true, EntropyBonus: 0.01, AllActions: true, ScaleReturns: true}
 }
 
 // FaithfulConfig returns the original's choices: the critic trained on one transition per step,
@@ -159,6 +164,18 @@ type Controller struct {
 	history  []transition // the last K+1 transitions, for returns
 	replay   []transition
 	baseline float64
+	// sumSq and count give the running mean square of δ (ScaleReturns).
+	sumSq float64
+	count int
+}
+
+// scale is what the critic's outputs are multiplied by to be in the units of δ: the root mean
+// square of the δ seen so far with ScaleReturns, else 1.
+func (c *Controller) scale() float64 {
+	if !c.cfg.ScaleReturns || c.count == 0 || c.sumSq == 0 {
+		return 1
+	}
+	return math.Sqrt(c.sumSq / float64(c.count))
 }
 
 // New returns a controller for sp with fresh weights.
@@ -245,7 +262,8 @@ func (c *Controller) Predict(before, after *space.Graph) (float64, float64, erro
 	if err != nil {
 		return 0, 0, fmt.Errorf("controller: critic: %w", err)
 	}
-	return float64(flat(out[0])[0]), float64(flat(out[1])[0]), nil
+	sc := c.scale()
+	return float64(flat(out[0])[0]) * sc, float64(flat(out[1])[0]) * sc, nil
 }
 
 // Tables returns the actor's log-probability tables for g at inverse temperature beta.
@@ -267,6 +285,8 @@ func (c *Controller) Observe(p Proposal, delta float64) (Stats, error) {
 		return Stats{}, fmt.Errorf("controller: non-finite δ %v for %v", delta, p.Action)
 	}
 	c.step++
+	c.sumSq += delta * delta
+	c.count++
 	c.history = append(c.history, transition{p: p, delta: delta})
 	var ready *transition
 	if len(c.history) >= c.cfg.K {
@@ -314,7 +334,7 @@ func (c *Controller) Observe(p Proposal, delta float64) (Stats, error) {
 	return c.train(rows, append(weights, 0), actor)
 }
 
-// allActionMeans returns the critic's mean return for every legal edit of g, laid out as the
+// allActionMeans returns the critic's mean return (in its own units, see ScaleReturns) for every legal edit of g, laid out as the
 // op table [N·nOps] and the destination table [N·N].
 func (c *Controller) allActionMeans(g *space.Graph) (qOp, qDst []float32, err error) {
 	n, k := g.N(), c.cfg.NumOps
@@ -366,6 +386,7 @@ func (c *Controller) train(rows []transition, criticWeights, actorWeights []floa
 	after := make([]*space.Graph, len(rows))
 	t := len(rows)
 	n, k := c.sp.MaxNodes(), c.cfg.NumOps
+	sc := c.scale()
 	kindOH, nodeOH, opOH := make([]float32, t*2), make([]float32, t*n), make([]float32, t*k)
 	srcOH, dstOH := make([]float32, t*n), make([]float32, t*n)
 	returns, cw, aw := make([]float32, t), make([]float32, t), make([]float32, t)
@@ -384,14 +405,14 @@ func (c *Controller) train(rows []transition, criticWeights, actorWeights []floa
 			srcOH[i*n+a.From] = 1
 			dstOH[i*n+a.To] = 1
 		}
-		returns[i] = float32(r.ret)
+		returns[i] = float32(r.ret / sc)
 		cw[i], aw[i] = criticWeights[i], actorWeights[i]
 	}
 	b, a := c.graphInputs(before), c.graphInputs(after)
 	tens := func(v []float32, dims ...int) *tensors.Tensor { return tensors.FromFlatDataAndDimensions(v, dims...) }
 	baseline := float32(0)
 	if c.cfg.Baseline {
-		baseline = float32(c.baseline)
+		baseline = float32(c.baseline / sc)
 	}
 	out, err := c.trainExec.Exec(b.feats, b.pred, b.succ, b.adj, b.mKind, b.mNode, b.mOp, b.mSrc, b.mDst, c.dist,
 		a.feats, a.pred, a.succ,

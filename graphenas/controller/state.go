@@ -40,6 +40,9 @@ type savedState struct {
 	Vars     []varstore.Var // weights, Adam moments, step counters
 	History  []savedTransition
 	Replay   []savedTransition
+	// SumSq and Count are the running mean square of δ (Config.ScaleReturns).
+	SumSq float64
+	Count int
 }
 
 func saveGraph(g *space.Graph) savedGraph {
@@ -99,7 +102,7 @@ func (c *Controller) Save(w io.Writer) error {
 		return fmt.Errorf("controller: saving the random state: %w", err)
 	}
 	st := savedState{Version: stateVersion, Space: c.sp.Name(), Config: c.cfg, Step: c.step, Baseline: c.baseline,
-		RNG: rngState, History: saveTransitions(c.history), Replay: saveTransitions(c.replay)}
+		RNG: rngState, SumSq: c.sumSq, Count: c.count, History: saveTransitions(c.history), Replay: saveTransitions(c.replay)}
 	if st.Vars, err = varstore.Snapshot(c.ctx); err != nil {
 		return fmt.Errorf("controller: saving variables: %w", err)
 	}
@@ -146,6 +149,7 @@ func Load(r io.Reader, like *Controller) (*Controller, error) {
 		return nil, fmt.Errorf("controller: state: random generator: %w", err)
 	}
 	c.step, c.baseline, c.history, c.replay = st.Step, st.Baseline, history, replay
+	c.sumSq, c.count = st.SumSq, st.Count
 	return c, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -18,16 +19,23 @@ import (
 //   - no query is spent twice on one cell by accident: the actor is asked again (up to 20 times)
 //     when it proposes a cell already queried, and a climb whose incumbent has no unqueried
 //     neighbour left restarts from a random cell (as local search does);
-//   - with noisy queries, a cell that becomes the best seen is queried a second time before it is
-//     believed (the mean of two), which counters the winner's curse of picking the maximum of noisy
-//     values; a repeat that returns exactly the same value shows the table is noise-free, and
-//     confirmation stops;
+//   - with noisy queries, the cell with the best mean is queried again while it has fewer than
+//     Options.Confirm (2) queries before it is believed, which counters the winner's curse of
+//     picking the maximum of noisy values; a repeat that returns exactly the same value shows the
+//     table is noise-free, and confirmation stops; a confirmed incumbent climbs on from its mean;
 //   - the pick (Best) ranks cells by a lower confidence bound that uses the noise measured on the
 //     repeated queries.
+//
+// Options switches further parts on, each measured in RESULTS.md: the critic screening several
+// proposals, hindsight pairs for the critic, screened or kicked restarts, more confirmations,
+// revisits of promising cells, and a critic-smoothed pick.
 type GraphEnas struct {
-	c   *controller.Controller
-	r   *rand.Rand
-	obs *observations
+	c       *controller.Controller
+	r       *rand.Rand
+	obs     *observations
+	opts    Options
+	keys    []string // the queried cells, in the order first seen (a deterministic list to draw from)
+	queries int      // queries asked for, confirmations aside (the Revisit clock)
 
 	incumbent    *space.Graph
 	incumbentErr float64
@@ -38,15 +46,63 @@ type GraphEnas struct {
 	samples      map[string][]float64 // every observation of the cells queried more than once
 }
 
-// NewGraphEnas returns the GraphEnas strategy with the controller configuration cfg, seeded
-// from r so that every seed of a benchmark gets its own controller.
-func NewGraphEnas(b backends.Backend, cfg controller.Config, r *rand.Rand) (*GraphEnas, error) {
+// Options are the parts of the tabular search loop around the controller that can be switched
+// off one by one (an ablation); the zero value is the plain loop: one proposal per query, random
+// restarts, the critic trained once per query.
+type Options struct {
+	// Proposals is how many edits the actor samples per query; the critic picks the one to query
+	// (the lowest predicted return minus Explore standard deviations). 1 queries the actor's
+	// sample as it is.
+	Proposals int
+	// Explore weighs the critic's standard deviation when it picks: an optimistic choice.
+	Explore float64
+	// Hindsight is how many pairs (this cell, an earlier one) each query adds to the critic's
+	// replay buffer, both ways, with the return the two observed accuracies give: every pair of
+	// queried cells is a move whose effect is known.
+	Hindsight int
+	// CriticSteps is the number of extra critic training steps per query.
+	CriticSteps int
+	// RestartScreen is how many random cells the critic screens when a climb restarts, against
+	// the best cell so far; the most promising is queried. 0 restarts from a random cell.
+	RestartScreen int
+	// RestartKick, when above 0, starts a new climb from the best cell so far with that many edits
+	// the actor proposes applied to it (iterated local search: good cells cluster), instead of
+	// from a random or screened cell.
+	RestartKick int
+	// Confirm is how many queries the cell with the best mean needs before it is believed: while
+	// it has fewer, it is queried again (noisy tables only; 2 when below 2).
+	Confirm int
+	// Smooth, when above 0, makes the pick pool the evidence of queried neighbours through the
+	// critic among the Smooth cells of highest mean (noisy tables only; see bestSmoothed).
+	Smooth int
+	// Revisit, when above 0, spends every Revisit-th query of a noisy table on the queried cell
+	// with the highest upper confidence bound, mean + σ̂/√count: a cell that had one unlucky
+	// query but may be the best gets another look (a bandit over the cells seen so far).
+	Revisit int
+}
+
+// DefaultOptions are the "graphenas" strategy's choices: the plain loop. Each of the other
+// options was measured against it on CIFAR-10 with noise 0.5 and did not do better (RESULTS.md);
+// they stay as switches for the ablation.
+func DefaultOptions() Options {
+	return Options{Proposals: 1, Explore: 0.5}
+}
+
+// NewGraphEnas returns the GraphEnas strategy with the controller configuration cfg and the loop
+// options opts, seeded from r so that every seed of a benchmark gets its own controller.
+func NewGraphEnas(b backends.Backend, cfg controller.Config, opts Options, r *rand.Rand) (*GraphEnas, error) {
 	cfg.Seed = r.Uint64()
+	if opts.Hindsight > 0 {
+		cfg.Replay = true
+	}
 	c, err := controller.New(b, space.NB201{}, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &GraphEnas{c: c, r: r, obs: newObservations(), restart: true, samples: map[string][]float64{}}, nil
+	if opts.Proposals < 1 {
+		opts.Proposals = 1
+	}
+	return &GraphEnas{c: c, r: r, obs: newObservations(), opts: opts, restart: true, samples: map[string][]float64{}}, nil
 }
 
 // Name implements Strategy.
@@ -58,17 +114,39 @@ func (s *GraphEnas) Next() (*space.Graph, error) {
 	if s.confirm != nil {
 		return s.confirm, nil
 	}
+	s.queries++
+	if s.opts.Revisit > 0 && !s.noiseFree && s.queries%s.opts.Revisit == 0 {
+		if sigma := s.noise(); sigma > 0 {
+			best, bestScore := "", math.Inf(-1)
+			for _, k := range s.keys {
+				if score := s.obs.mean(k) + sigma/math.Sqrt(float64(s.obs.count[k])); score > bestScore {
+					best, bestScore = k, score
+				}
+			}
+			s.confirm = s.obs.graph[best] // observed as a confirmation: the climb is not credited
+			return s.confirm, nil
+		}
+	}
 	if s.restart {
-		return space.NB201{}.Random(s.r), nil
+		return s.restartCell()
 	}
 	for try := 0; try < 20; try++ {
-		p, err := s.c.Propose(s.incumbent)
+		props, err := s.c.ProposeMany(s.incumbent, s.opts.Proposals)
 		if err != nil {
 			return nil, err
 		}
-		if s.obs.count[p.After.Key()] == 0 {
-			s.pending = &p
-			return p.After, nil
+		best := -1
+		for i, p := range props {
+			if s.obs.count[p.After.Key()] > 0 {
+				continue
+			}
+			if best < 0 || p.Mean-s.opts.Explore*p.Std < props[best].Mean-s.opts.Explore*props[best].Std {
+				best = i
+			}
+		}
+		if best >= 0 {
+			s.pending = &props[best]
+			return props[best].After, nil
 		}
 	}
 	// The actor keeps proposing known cells: take an unqueried neighbour, or restart.
@@ -79,16 +157,54 @@ func (s *GraphEnas) Next() (*space.Graph, error) {
 		}
 	}
 	s.restart = true
-	return space.NB201{}.Random(s.r), nil
+	return s.restartCell()
+}
+
+// restartCell is where a new climb starts: a random cell, or with RestartScreen the one the
+// critic rates best among that many random cells not queried yet, as a move from the best cell
+// so far (optimistically, by Explore standard deviations).
+func (s *GraphEnas) restartCell() (*space.Graph, error) {
+	sp := space.NB201{}
+	if s.opts.RestartKick > 0 && s.obs.best != "" {
+		for try := 0; try < 20; try++ {
+			g := s.obs.bestGraph()
+			for i := 0; i < s.opts.RestartKick; i++ {
+				p, err := s.c.Propose(g)
+				if err != nil {
+					return nil, err
+				}
+				g = p.After
+			}
+			if s.obs.count[g.Key()] == 0 {
+				return g, nil
+			}
+		}
+	}
+	if s.opts.RestartScreen <= 0 || s.obs.best == "" || s.c.ReplayLen() < 16 {
+		return sp.Random(s.r), nil
+	}
+	cands := make([]*space.Graph, 0, s.opts.RestartScreen)
+	for len(cands) < s.opts.RestartScreen {
+		if g := sp.Random(s.r); s.obs.count[g.Key()] == 0 {
+			cands = append(cands, g)
+		}
+	}
+	means, stds, err := s.c.PredictMany(s.obs.bestGraph(), cands)
+	if err != nil {
+		return nil, err
+	}
+	best := 0
+	for i := range cands {
+		if means[i]-s.opts.Explore*stds[i] < means[best]-s.opts.Explore*stds[best] {
+			best = i
+		}
+	}
+	return cands[best], nil
 }
 
 // Observe implements Strategy.
 func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 	k := g.Key()
-	prevBest := ""
-	if s.obs.best != "" {
-		prevBest = s.obs.best
-	}
 	prevMean, seen := 0.0, s.obs.count[k] > 0
 	if seen {
 		prevMean = s.obs.mean(k)
@@ -100,13 +216,23 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 		s.samples[k] = append(s.samples[k], acc)
 	}
 	s.obs.add(g, acc)
-	errRate := math.Max(100-acc, 0.01) / 100 // noise can push accuracy past 100
+	if !seen {
+		s.keys = append(s.keys, k)
+	}
+	if err := s.learnFromPairs(k); err != nil {
+		return err
+	}
+	errRate := errorRate(acc)
 
 	if s.confirm != nil && k == s.confirm.Key() { // a confirmation query
 		s.confirm = nil
 		if seen && acc == prevMean {
 			s.noiseFree = true
 		}
+		if s.incumbent != nil && k == s.incumbent.Key() {
+			s.incumbentErr = errorRate(s.obs.mean(k)) // climb on from its confirmed value
+		}
+		s.confirmBest()
 		return nil
 	}
 	if s.pending != nil {
@@ -120,10 +246,42 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 	if s.restart || s.incumbent == nil || errRate < s.incumbentErr {
 		s.incumbent, s.incumbentErr, s.restart = g, errRate, false
 	}
-	if !s.noiseFree && s.obs.best == k && k != prevBest && s.obs.count[k] == 1 {
-		s.confirm = g
-	}
+	s.confirmBest()
 	return nil
+}
+
+// confirmBest asks for the cell with the best mean to be queried again while it has fewer than
+// Options.Confirm (at least 2) observations, unless the table turned out noise-free.
+func (s *GraphEnas) confirmBest() {
+	if !s.noiseFree && s.obs.count[s.obs.best] < max(s.opts.Confirm, 2) {
+		s.confirm = s.obs.bestGraph()
+	}
+}
+
+// errorRate is the error, 100 − accuracy, as a fraction; noise can push accuracy past 100.
+func errorRate(acc float64) float64 { return math.Max(100-acc, 0.01) / 100 }
+
+// learnFromPairs adds Hindsight pairs of the just-queried cell k and earlier cells, both ways, to
+// the critic's replay buffer and runs the extra critic steps.
+func (s *GraphEnas) learnFromPairs(k string) error {
+	if len(s.keys) > 1 {
+		logErr := math.Log(errorRate(s.obs.mean(k)))
+		for i := 0; i < s.opts.Hindsight; i++ {
+			other := s.keys[s.r.IntN(len(s.keys))]
+			if other == k {
+				continue
+			}
+			d := logErr - math.Log(errorRate(s.obs.mean(other)))
+			if err := s.c.Remember(s.obs.graph[other], s.obs.graph[k], d); err != nil {
+				return err
+			}
+			if err := s.c.Remember(s.obs.graph[k], s.obs.graph[other], -d); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := s.c.TrainCritic(s.opts.CriticSteps)
+	return err
 }
 
 // Best implements Strategy: the cell with the highest lower confidence bound, mean − σ̂/√n, where
@@ -138,6 +296,11 @@ func (s *GraphEnas) Best() *space.Graph {
 	if sigma == 0 {
 		return s.obs.bestGraph()
 	}
+	if s.opts.Smooth > 0 {
+		if g, err := s.bestSmoothed(sigma); err == nil {
+			return g
+		}
+	}
 	best, bestScore := "", math.Inf(-1)
 	for k, n := range s.obs.count {
 		if score := s.obs.mean(k) - sigma/math.Sqrt(float64(n)); score > bestScore {
@@ -145,6 +308,54 @@ func (s *GraphEnas) Best() *space.Graph {
 		}
 	}
 	return s.obs.graph[best]
+}
+
+// bestSmoothed picks among the Options.Smooth cells of highest mean by a posterior that pools each
+// cell's own queries with what its queried neighbours say about it through the critic: a
+// neighbour n of accuracy a_n (mean of its queries) predicts c's error as (100 − a_n)·exp(R),
+// R being the critic's predicted return of the edit n → c. The estimates are combined with
+// inverse-variance weights (query noise σ over √count, the critic's standard deviation), and
+// the cell with the highest lower bound, posterior mean − posterior standard deviation, wins.
+// One lucky query of a cell whose neighbours are mediocre no longer makes it the pick.
+func (s *GraphEnas) bestSmoothed(sigma float64) (*space.Graph, error) {
+	sp := space.NB201{}
+	keys := append([]string(nil), s.keys...)
+	sort.SliceStable(keys, func(i, j int) bool { return s.obs.mean(keys[i]) > s.obs.mean(keys[j]) })
+	keys = keys[:min(len(keys), s.opts.Smooth)]
+	best, bestScore := "", math.Inf(-1)
+	for _, k := range keys {
+		c := s.obs.graph[k]
+		n := float64(s.obs.count[k])
+		wSum, wAcc := n/(sigma*sigma), s.obs.mean(k)*n/(sigma*sigma)
+		var nbrs []*space.Graph
+		for _, a := range space.Actions(sp, c) {
+			nb, err := space.Apply(sp, c, a)
+			if err != nil {
+				return nil, err
+			}
+			if s.obs.count[nb.Key()] > 0 {
+				nbrs = append(nbrs, nb)
+			}
+		}
+		for _, nb := range nbrs {
+			mean, std, err := s.c.PredictMany(nb, []*space.Graph{c})
+			if err != nil {
+				return nil, err
+			}
+			errN := 100 - s.obs.mean(nb.Key())
+			pred := 100 - errN*math.Exp(mean[0])
+			v := sigma*sigma/float64(s.obs.count[nb.Key()])*math.Exp(2*mean[0]) + math.Pow((100-pred)*std[0], 2)
+			wSum += 1 / v
+			wAcc += pred / v
+		}
+		if score := wAcc/wSum - 1/math.Sqrt(wSum); score > bestScore {
+			best, bestScore = k, score
+		}
+	}
+	if best == "" {
+		return nil, fmt.Errorf("graphenas: nothing queried")
+	}
+	return s.obs.graph[best], nil
 }
 
 // noise estimates the standard deviation of a query from the repeated ones (0 if none).

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
@@ -26,10 +27,99 @@ func Factories(b backends.Backend) map[string]Factory {
 		"local":     func(r *rand.Rand) (Strategy, error) { return NewLocalSearch(r), nil },
 	}
 	if b != nil {
-		f["graphenas"] = func(r *rand.Rand) (Strategy, error) { return NewGraphEnas(b, TabularControllerConfig(), r) }
-		f["original"] = func(r *rand.Rand) (Strategy, error) { return NewGraphEnas(b, controller.FaithfulConfig(), r) }
+		f["graphenas"] = graphEnasFactory(b, TabularControllerConfig(), DefaultOptions())
+		f["original"] = graphEnasFactory(b, controller.FaithfulConfig(), Options{})
 	}
 	return f
+}
+
+func graphEnasFactory(b backends.Backend, cfg controller.Config, opts Options) Factory {
+	return func(r *rand.Rand) (Strategy, error) { return NewGraphEnas(b, cfg, opts, r) }
+}
+
+// ParseVariant reads changes to the "graphenas" strategy written "name=value+name=value", over
+// TabularControllerConfig and DefaultOptions. Loop options: proposals, explore, hindsight,
+// critic-steps, restart-screen, restart-kick, confirm, smooth, revisit (see Options). Controller settings: k, beta-start,
+// beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns (booleans 0 or 1;
+// see controller.Config). E.g. "scale-returns=0" measures GraphEnas without return scaling.
+func ParseVariant(s string) (controller.Config, Options, error) {
+	cfg, o := TabularControllerConfig(), DefaultOptions()
+	if s == "" {
+		return cfg, o, nil
+	}
+	for _, kv := range strings.Split(s, "+") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return cfg, o, fmt.Errorf("tabular: setting %q: want name=value", kv)
+		}
+		num, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return cfg, o, fmt.Errorf("tabular: setting %q: %w", kv, err)
+		}
+		i, on := int(num), num != 0
+		switch k {
+		case "proposals":
+			o.Proposals = i
+		case "explore":
+			o.Explore = num
+		case "hindsight":
+			o.Hindsight = i
+		case "critic-steps":
+			o.CriticSteps = i
+		case "restart-screen":
+			o.RestartScreen = i
+		case "revisit":
+			o.Revisit = i
+		case "smooth":
+			o.Smooth = i
+		case "confirm":
+			o.Confirm = i
+		case "restart-kick":
+			o.RestartKick = i
+		case "k":
+			cfg.K, cfg.Gamma = i, 0
+		case "beta-start":
+			cfg.BetaStart = num
+		case "beta-end":
+			cfg.BetaEnd = num
+		case "beta-steps":
+			cfg.BetaSteps = i
+		case "entropy":
+			cfg.EntropyBonus = num
+		case "replay":
+			cfg.Replay = on
+		case "baseline":
+			cfg.Baseline = on
+		case "all-actions":
+			cfg.AllActions = on
+		case "scale-returns":
+			cfg.ScaleReturns = on
+		default:
+			return cfg, o, fmt.Errorf("tabular: unknown setting %q (known: proposals, explore, hindsight, critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, k, beta-start, beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns)", k)
+		}
+	}
+	return cfg, o, nil
+}
+
+// AddVariants adds to factories (made by Factories(b)) the GraphEnas variants among names:
+// "graphenas:hindsight=0+critic-steps=0" is the GraphEnas strategy with those settings
+// changed (see ParseVariant), for ablations.
+func AddVariants(factories map[string]Factory, b backends.Backend, names []string) error {
+	for _, name := range names {
+		base, opts, variant := strings.Cut(name, ":")
+		if !variant || base != "graphenas" {
+			continue
+		}
+		if b == nil {
+			return fmt.Errorf("tabular: %s needs a GoMLX back-end", name)
+		}
+		cfg, o, err := ParseVariant(opts)
+		if err != nil {
+			return err
+		}
+		factories[name] = graphEnasFactory(b, cfg, o)
+	}
+	return nil
 }
 
 // TabularControllerConfig is the controller configuration of the "graphenas" strategy: the

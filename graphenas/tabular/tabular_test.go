@@ -1,12 +1,15 @@
 package tabular
 
 import (
-	"github.com/graphenas/graphenas/graphenas/backend"
 	"math"
+	"math/rand/v2"
 	"os"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/graphenas/graphenas/graphenas/backend"
+	"github.com/graphenas/graphenas/graphenas/space"
 )
 
 // benchPath is the shared NAS-Bench-201 table, beside the repository.
@@ -125,5 +128,76 @@ func TestRunAllAndMarkdown(t *testing.T) {
 	}
 	if _, err := RunAll(table, cfg, []string{"annealing"}, Factories(nil)); err == nil || !strings.Contains(err.Error(), "known:") {
 		t.Errorf("unknown strategy: %v", err)
+	}
+}
+
+func TestParseVariant(t *testing.T) {
+	cfg, o, err := ParseVariant("proposals=4+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+restart-kick=2+k=3+scale-returns=0+entropy=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Options{Proposals: 4, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, RestartKick: 2}
+	if o != want {
+		t.Errorf("options %+v, want %+v", o, want)
+	}
+	if cfg.K != 3 || cfg.ScaleReturns || cfg.EntropyBonus != 0 || !cfg.Replay {
+		t.Errorf("controller settings %+v", cfg)
+	}
+	if cfg, o, err := ParseVariant(""); err != nil || o != DefaultOptions() || cfg != TabularControllerConfig() {
+		t.Errorf("empty variant: %+v %+v %v", cfg, o, err)
+	}
+	for _, bad := range []string{"annealing=1", "proposals", "proposals=many"} {
+		if _, _, err := ParseVariant(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	if err := AddVariants(Factories(nil), nil, []string{"graphenas:k=2"}); err == nil {
+		t.Error("a GraphEnas variant without a back-end gave no error")
+	}
+}
+
+// countingStrategy counts how often a strategy queries a cell it has queried before.
+type countingStrategy struct {
+	Strategy
+	seen    map[string]bool
+	repeats int
+}
+
+func (s *countingStrategy) Observe(g *space.Graph, acc float64) error {
+	if s.seen[g.Key()] {
+		s.repeats++
+	}
+	s.seen[g.Key()] = true
+	return s.Strategy.Observe(g, acc)
+}
+
+// Every loop option switched on at once: the search still climbs and spends no noise-free query
+// twice, but for the one confirmation that finds out the table is noise-free.
+func TestGraphEnasVariantWithEveryOption(t *testing.T) {
+	tab := loadTable(t)
+	b, err := backend.NewSimpleGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "graphenas:proposals=6+hindsight=2+critic-steps=1+restart-screen=32+restart-kick=1"
+	f := Factories(b)
+	if err := AddVariants(f, b, []string{name, "random"}); err != nil {
+		t.Fatal(err)
+	}
+	var counted *countingStrategy
+	wrapped := func(r *rand.Rand) (Strategy, error) {
+		s, err := f[name](r)
+		counted = &countingStrategy{Strategy: s, seen: map[string]bool{}}
+		return counted, err
+	}
+	res, err := Run(tab, Config{Dataset: CIFAR10, Checkpoints: []int{60}, Seeds: 1}, name, wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Scores[0].Mean; got < 93 {
+		t.Errorf("best of 60 noise-free queries: %.2f, want ≥ 93 (the table's median is 90.75)", got)
+	}
+	if counted.repeats != 1 {
+		t.Errorf("%d noise-free queries repeated a cell, want 1 (the confirmation)", counted.repeats)
 	}
 }

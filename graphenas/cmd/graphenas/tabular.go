@@ -23,7 +23,7 @@ func runTabular(args []string) error {
 	queries := fs.String("queries", "100,200", "query counts at which to score each strategy's pick")
 	seeds := fs.Int("seeds", 20, "independent runs per strategy")
 	noise := fs.Float64("noise", 0, "standard deviation of the Gaussian noise added to each query, in accuracy points")
-	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies")
+	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies: random, evolution, local, graphenas, original, or a GraphEnas variant for ablations such as graphenas:scale-returns=0+proposals=8 (settings joined by +, see tabular.ParseVariant)")
 	asJSON := fs.Bool("json", false, "print one JSON object keyed by strategy")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -58,6 +58,9 @@ func runTabular(args []string) error {
 		fmt.Fprintf(os.Stderr, "tabular: controller on %s (%s)\n", choice.Name, choice.Reason)
 	}
 	factories := tabular.Factories(b)
+	if err := tabular.AddVariants(factories, b, strings.Split(*strategies, ",")); err != nil {
+		return err
+	}
 	cfg := tabular.Config{Dataset: d, Checkpoints: cps, Noise: *noise, Seeds: *seeds}
 	out := map[string]map[string]any{}
 	var names []string
