@@ -234,36 +234,21 @@ func (c *Controller) Beta() float64 {
 
 // Propose samples an edit of g from the actor at the current β, and asks the critic about it.
 func (c *Controller) Propose(g *space.Graph) (Proposal, error) {
-	beta := c.Beta()
-	tables, err := c.Tables(g, beta)
+	ps, err := c.ProposeMany(g, 1)
 	if err != nil {
 		return Proposal{}, err
 	}
-	a, logp := tables.Sample(c.rng)
-	if a.Kind == space.SetEdge {
-		a.On = !g.HasEdge(a.From, a.To) // the only edit of an edge is to switch it
-	}
-	next, err := space.Apply(c.sp, g, a)
-	if err != nil {
-		return Proposal{}, fmt.Errorf("controller: sampled %w", err)
-	}
-	mean, std, err := c.Predict(g, next)
-	if err != nil {
-		return Proposal{}, err
-	}
-	return Proposal{Before: g, After: next, Action: a, LogProb: logp, Mean: mean, Std: std, Beta: beta}, nil
+	return ps[0], nil
 }
 
 // Predict returns the critic's mean and standard deviation of the return of moving from before
 // to after.
 func (c *Controller) Predict(before, after *space.Graph) (float64, float64, error) {
-	b, a := c.graphInputs([]*space.Graph{before}), c.graphInputs([]*space.Graph{after})
-	out, err := c.criticExec.Exec(b.feats, b.pred, b.succ, a.feats, a.pred, a.succ)
+	m, s, err := c.PredictMany(before, []*space.Graph{after})
 	if err != nil {
-		return 0, 0, fmt.Errorf("controller: critic: %w", err)
+		return 0, 0, err
 	}
-	sc := c.scale()
-	return float64(flat(out[0])[0]) * sc, float64(flat(out[1])[0]) * sc, nil
+	return m[0], s[0], nil
 }
 
 // Tables returns the actor's log-probability tables for g at inverse temperature beta.
