@@ -10,6 +10,7 @@ import (
 
 	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/surrogate"
 )
 
 // GraphEnas searches with the controller. From the incumbent (the best cell of the current
@@ -44,7 +45,15 @@ type GraphEnas struct {
 	noiseFree    bool
 	restart      bool
 	samples      map[string][]float64 // every observation of the cells queried more than once
+	gp           *surrogate.GP        // the surrogate (GPScreen), refitted every gpRefit new cells
+	gpFitAt      int                  // how many cells it was last refitted on
+	gpAt         int                  // how many queries it was conditioned on
+	observed     int                  // queries observed
 }
+
+// gpRefit is how many new cells make the surrogate choose its hyperparameters again; in between it
+// is only conditioned on the new queries.
+const gpRefit = 10
 
 // Options are the parts of the tabular search loop around the controller that can be switched
 // off one by one (an ablation); the zero value is the plain loop: one proposal per query, random
@@ -79,6 +88,18 @@ type Options struct {
 	// with the highest upper confidence bound, mean + σ̂/√count: a cell that had one unlucky
 	// query but may be the best gets another look (a bandit over the cells seen so far).
 	Revisit int
+	// GPScreen makes a Gaussian process over the queries so far (package surrogate) screen the
+	// actor's Proposals edits, and the RestartScreen random cells of a restart, instead of the
+	// critic: the one of highest posterior mean plus Explore standard deviations (an optimistic
+	// bound on −log error) is queried. The actor still proposes and still learns from every
+	// query; the process, which pools the evidence of all queried cells, judges which proposal is
+	// worth a query.
+	GPScreen bool
+	// GPBelief (with GPScreen) makes the process the search's belief too: a cell becomes the
+	// incumbent when its posterior mean beats the incumbent's, the climb measures moves from
+	// the incumbent's posterior mean, the queried cell of highest posterior mean is the one
+	// confirmed, and it is the pick.
+	GPBelief bool
 }
 
 // DefaultOptions are the "graphenas" strategy's choices: the plain loop. Each of the other
@@ -135,13 +156,20 @@ func (s *GraphEnas) Next() (*space.Graph, error) {
 		if err != nil {
 			return nil, err
 		}
-		best := -1
+		score := func(p controller.Proposal) float64 { return -(p.Mean - s.opts.Explore*p.Std) }
+		if gp := s.surrogate(); gp != nil {
+			score = func(p controller.Proposal) float64 {
+				m, sd := gp.Predict(p.After)
+				return m + s.opts.Explore*sd
+			}
+		}
+		best, bestScore := -1, math.Inf(-1)
 		for i, p := range props {
 			if s.obs.count[p.After.Key()] > 0 {
 				continue
 			}
-			if best < 0 || p.Mean-s.opts.Explore*p.Std < props[best].Mean-s.opts.Explore*props[best].Std {
-				best = i
+			if sc := score(p); best < 0 || sc > bestScore {
+				best, bestScore = i, sc
 			}
 		}
 		if best >= 0 {
@@ -180,7 +208,8 @@ func (s *GraphEnas) restartCell() (*space.Graph, error) {
 			}
 		}
 	}
-	if s.opts.RestartScreen <= 0 || s.obs.best == "" || s.c.ReplayLen() < 16 {
+	gp := s.surrogate()
+	if s.opts.RestartScreen <= 0 || s.obs.best == "" || (gp == nil && s.c.ReplayLen() < 16) {
 		return sp.Random(s.r), nil
 	}
 	cands := make([]*space.Graph, 0, s.opts.RestartScreen)
@@ -188,6 +217,15 @@ func (s *GraphEnas) restartCell() (*space.Graph, error) {
 		if g := sp.Random(s.r); s.obs.count[g.Key()] == 0 {
 			cands = append(cands, g)
 		}
+	}
+	if gp != nil {
+		best, bestScore := 0, math.Inf(-1)
+		for i, g := range cands {
+			if m, sd := gp.Predict(g); m+s.opts.Explore*sd > bestScore {
+				best, bestScore = i, m+s.opts.Explore*sd
+			}
+		}
+		return cands[best], nil
 	}
 	means, stds, err := s.c.PredictMany(s.obs.bestGraph(), cands)
 	if err != nil {
@@ -216,6 +254,7 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 		s.samples[k] = append(s.samples[k], acc)
 	}
 	s.obs.add(g, acc)
+	s.observed++
 	if !seen {
 		s.keys = append(s.keys, k)
 	}
@@ -243,18 +282,48 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 			return err
 		}
 	}
-	if s.restart || s.incumbent == nil || errRate < s.incumbentErr {
+	if gp := s.belief(); gp != nil {
+		m, _ := gp.Predict(g)
+		if s.restart || s.incumbent == nil || m > -math.Log(s.incumbentErr) {
+			s.incumbent, s.restart = g, false
+		}
+		inc, _ := gp.Predict(s.incumbent)
+		s.incumbentErr = math.Exp(-inc)
+	} else if s.restart || s.incumbent == nil || errRate < s.incumbentErr {
 		s.incumbent, s.incumbentErr, s.restart = g, errRate, false
 	}
 	s.confirmBest()
 	return nil
 }
 
+// belief is the process when GPBelief is on and the table is noisy (nil otherwise).
+func (s *GraphEnas) belief() *surrogate.GP {
+	if !s.opts.GPBelief || s.noiseFree {
+		return nil
+	}
+	return s.surrogate()
+}
+
+// believedBest is the queried cell of highest posterior mean.
+func (s *GraphEnas) believedBest(gp *surrogate.GP) string {
+	best, bestMean := "", math.Inf(-1)
+	for _, k := range s.keys {
+		if m, _ := gp.Predict(s.obs.graph[k]); m > bestMean {
+			best, bestMean = k, m
+		}
+	}
+	return best
+}
+
 // confirmBest asks for the cell with the best mean to be queried again while it has fewer than
 // Options.Confirm (at least 2) observations, unless the table turned out noise-free.
 func (s *GraphEnas) confirmBest() {
-	if !s.noiseFree && s.obs.count[s.obs.best] < max(s.opts.Confirm, 2) {
-		s.confirm = s.obs.bestGraph()
+	best := s.obs.best
+	if gp := s.belief(); gp != nil {
+		best = s.believedBest(gp)
+	}
+	if !s.noiseFree && s.obs.count[best] < max(s.opts.Confirm, 2) {
+		s.confirm = s.obs.graph[best]
 	}
 }
 
@@ -291,6 +360,9 @@ func (s *GraphEnas) learnFromPairs(k string) error {
 func (s *GraphEnas) Best() *space.Graph {
 	if s.noiseFree {
 		return s.obs.bestGraph()
+	}
+	if gp := s.belief(); gp != nil {
+		return s.obs.graph[s.believedBest(gp)]
 	}
 	sigma := s.noise()
 	if sigma == 0 {
@@ -356,6 +428,31 @@ func (s *GraphEnas) bestSmoothed(sigma float64) (*space.Graph, error) {
 		return nil, fmt.Errorf("graphenas: nothing queried")
 	}
 	return s.obs.graph[best], nil
+}
+
+// surrogate returns the Gaussian process over the cells queried so far when GPScreen is on and
+// at least gpRefit cells were queried (nil otherwise, or when it cannot be fitted: the critic
+// screens then).
+func (s *GraphEnas) surrogate() *surrogate.GP {
+	if !s.opts.GPScreen || len(s.keys) < gpRefit {
+		return nil
+	}
+	if s.gp != nil && s.gpAt == s.observed {
+		return s.gp
+	}
+	s.gpAt = s.observed
+	samples := surrogateSamples(s.obs, s.keys)
+	var err error
+	if s.gp == nil || len(s.keys) >= s.gpFitAt+gpRefit {
+		s.gp, err = surrogate.Fit(samples, surrogate.DefaultGrid())
+		s.gpFitAt = len(s.keys)
+	} else {
+		s.gp, err = s.gp.Condition(samples)
+	}
+	if err != nil {
+		s.gp = nil
+	}
+	return s.gp
 }
 
 // noise estimates the standard deviation of a query from the repeated ones (0 if none).

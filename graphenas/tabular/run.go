@@ -39,7 +39,7 @@ func graphEnasFactory(b backends.Backend, cfg controller.Config, opts Options) F
 
 // ParseVariant reads changes to the "graphenas" strategy written "name=value+name=value", over
 // TabularControllerConfig and DefaultOptions. Loop options: proposals, explore, hindsight,
-// critic-steps, restart-screen, restart-kick, confirm, smooth, revisit (see Options). Controller settings: k, beta-start,
+// critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief (see Options). Controller settings: k, beta-start,
 // beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns (booleans 0 or 1;
 // see controller.Config). E.g. "scale-returns=0" measures GraphEnas without return scaling.
 func ParseVariant(s string) (controller.Config, Options, error) {
@@ -76,6 +76,10 @@ func ParseVariant(s string) (controller.Config, Options, error) {
 			o.Confirm = i
 		case "restart-kick":
 			o.RestartKick = i
+		case "gp-screen":
+			o.GPScreen = on
+		case "gp-belief":
+			o.GPBelief, o.GPScreen = on, o.GPScreen || on
 		case "k":
 			cfg.K, cfg.Gamma = i, 0
 		case "beta-start":
@@ -95,31 +99,81 @@ func ParseVariant(s string) (controller.Config, Options, error) {
 		case "scale-returns":
 			cfg.ScaleReturns = on
 		default:
-			return cfg, o, fmt.Errorf("tabular: unknown setting %q (known: proposals, explore, hindsight, critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, k, beta-start, beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns)", k)
+			return cfg, o, fmt.Errorf("tabular: unknown setting %q (known: proposals, explore, hindsight, critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief, k, beta-start, beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns)", k)
 		}
 	}
 	return cfg, o, nil
 }
 
-// AddVariants adds to factories (made by Factories(b)) the GraphEnas variants among names:
-// "graphenas:hindsight=0+critic-steps=0" is the GraphEnas strategy with those settings
-// changed (see ParseVariant), for ablations.
+// AddVariants adds to factories (made by Factories(b)) the variants among names, written
+// "strategy:name=value+name=value". Every strategy takes "pick=gp" (its pick made by a Gaussian
+// process over its queries, see SurrogatePick) and "pick-top=N" (the process fitted to the N
+// cells of highest mean); "graphenas" also takes the settings of ParseVariant:
+// "graphenas:hindsight=0+critic-steps=0" is the GraphEnas strategy with those changed, for
+// ablations.
 func AddVariants(factories map[string]Factory, b backends.Backend, names []string) error {
 	for _, name := range names {
-		base, opts, variant := strings.Cut(name, ":")
-		if !variant || base != "graphenas" {
+		base, settings, variant := strings.Cut(name, ":")
+		if !variant {
 			continue
 		}
-		if b == nil {
-			return fmt.Errorf("tabular: %s needs a GoMLX back-end", name)
-		}
-		cfg, o, err := ParseVariant(opts)
+		gpPick, top, rest, err := cutPick(settings)
 		if err != nil {
-			return err
+			return fmt.Errorf("tabular: %s: %w", name, err)
 		}
-		factories[name] = graphEnasFactory(b, cfg, o)
+		f, ok := factories[base]
+		switch {
+		case base == "graphenas" && b == nil:
+			return fmt.Errorf("tabular: %s needs a GoMLX back-end", name)
+		case base == "graphenas" && rest != "":
+			cfg, o, err := ParseVariant(rest)
+			if err != nil {
+				return err
+			}
+			f = graphEnasFactory(b, cfg, o)
+		case !ok:
+			return fmt.Errorf("tabular: %s: unknown strategy %q", name, base)
+		case rest != "":
+			return fmt.Errorf("tabular: %s: %s takes only pick=gp and pick-top=N", name, base)
+		}
+		if gpPick {
+			inner := f
+			f = func(r *rand.Rand) (Strategy, error) {
+				s, err := inner(r)
+				if err != nil {
+					return nil, err
+				}
+				return NewSurrogatePick(s, top), nil
+			}
+		}
+		factories[name] = f
 	}
 	return nil
+}
+
+// cutPick takes the pick settings out of "name=value+…": whether pick=gp is asked for, the
+// pick-top count, and the other settings.
+func cutPick(settings string) (gp bool, top int, rest string, err error) {
+	var others []string
+	for _, kv := range strings.Split(settings, "+") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "pick":
+			if v != "gp" && v != "mean" {
+				return false, 0, "", fmt.Errorf("pick=%s: want pick=gp or pick=mean", v)
+			}
+			gp = v == "gp"
+		case "pick-top":
+			if top, err = strconv.Atoi(v); err != nil || top < 0 {
+				return false, 0, "", fmt.Errorf("pick-top=%s: want a count", v)
+			}
+		default:
+			if kv != "" {
+				others = append(others, kv)
+			}
+		}
+	}
+	return gp, top, strings.Join(others, "+"), nil
 }
 
 // TabularControllerConfig is the controller configuration of the "graphenas" strategy: the

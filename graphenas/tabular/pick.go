@@ -1,0 +1,96 @@
+package tabular
+
+import (
+	"math"
+	"sort"
+
+	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/surrogate"
+)
+
+// SurrogatePick wraps a strategy and changes only its pick: instead of the queried cell with the
+// highest mean of its noisy queries, the queried cell with the highest posterior mean of a
+// Gaussian process fitted to every query so far (package surrogate), on −log(error) so that the
+// few cells near chance accuracy do not dominate the fit. The search itself (Next, Observe) is
+// the wrapped strategy's. On a noise-free table (a repeated query returned exactly the same value)
+// the pick is the highest value, as the posterior would only blur it.
+type SurrogatePick struct {
+	Strategy
+	obs  *observations
+	keys []string
+	// Top, when above 0, fits the process to the Top cells of highest mean only: the region the
+	// pick is made in, where a stationary kernel fits better than across the whole space.
+	Top       int
+	noiseFree bool
+}
+
+// NewSurrogatePick wraps s (see SurrogatePick).
+func NewSurrogatePick(s Strategy, top int) *SurrogatePick {
+	return &SurrogatePick{Strategy: s, obs: newObservations(), Top: top}
+}
+
+// Name implements Strategy.
+func (p *SurrogatePick) Name() string { return p.Strategy.Name() + ":pick=gp" }
+
+// Observe implements Strategy.
+func (p *SurrogatePick) Observe(g *space.Graph, acc float64) error {
+	k := g.Key()
+	if n := p.obs.count[k]; n == 0 {
+		p.keys = append(p.keys, k)
+	} else if n == 1 && p.obs.sum[k] == acc {
+		p.noiseFree = true
+	}
+	p.obs.add(g, acc)
+	return p.Strategy.Observe(g, acc)
+}
+
+// Best implements Strategy.
+func (p *SurrogatePick) Best() *space.Graph {
+	if p.noiseFree || len(p.keys) < 3 {
+		return p.obs.bestGraph()
+	}
+	keys := p.keys
+	if p.Top > 0 && len(keys) > p.Top {
+		keys = topByMean(p.obs, keys, p.Top)
+	}
+	samples := surrogateSamples(p.obs, keys)
+	gp, err := surrogate.Fit(samples, surrogate.DefaultGrid())
+	if err != nil {
+		return p.obs.bestGraph()
+	}
+	best, bestMean := 0, math.Inf(-1)
+	for i, s := range samples {
+		if m, _ := gp.Predict(s.Graph); m > bestMean {
+			best, bestMean = i, m
+		}
+	}
+	return samples[best].Graph
+}
+
+// topByMean returns the n keys of highest mean, in the order of keys.
+func topByMean(o *observations, keys []string, n int) []string {
+	means := make([]float64, len(keys))
+	for i, k := range keys {
+		means[i] = o.mean(k)
+	}
+	sorted := append([]float64(nil), means...)
+	sort.Sort(sort.Reverse(sort.Float64Slice(sorted)))
+	cut := sorted[n-1]
+	out := make([]string, 0, n)
+	for i, k := range keys {
+		if means[i] >= cut && len(out) < n {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// surrogateSamples are the cells keys as the surrogate sees them: −log(error) of their mean
+// accuracy, and how many queries that mean is of.
+func surrogateSamples(o *observations, keys []string) []surrogate.Sample {
+	samples := make([]surrogate.Sample, len(keys))
+	for i, k := range keys {
+		samples[i] = surrogate.Sample{Graph: o.graph[k], Value: -math.Log(errorRate(o.mean(k))), Count: o.count[k]}
+	}
+	return samples
+}
