@@ -46,17 +46,28 @@ func (p *SurrogatePick) Observe(g *space.Graph, acc float64) error {
 
 // Best implements Strategy.
 func (p *SurrogatePick) Best() *space.Graph {
-	if p.noiseFree || len(p.keys) < 3 {
+	if p.noiseFree {
 		return p.obs.bestGraph()
 	}
-	keys := p.keys
-	if p.Top > 0 && len(keys) > p.Top {
-		keys = topByMean(p.obs, keys, p.Top)
+	if g := surrogatePick(p.obs, p.keys, p.Top); g != nil {
+		return g
 	}
-	samples := surrogateSamples(p.obs, keys)
+	return p.obs.bestGraph()
+}
+
+// surrogatePick is the cell among keys of highest posterior mean under a process fitted to them
+// (to the top of highest mean when top > 0); nil when fewer than 3 cells or no fit.
+func surrogatePick(o *observations, keys []string, top int) *space.Graph {
+	if len(keys) < 3 {
+		return nil
+	}
+	if top > 0 && len(keys) > top {
+		keys = topByMean(o, keys, top)
+	}
+	samples := surrogateSamples(o, keys)
 	gp, err := surrogate.Fit(samples, surrogate.DefaultGrid())
 	if err != nil {
-		return p.obs.bestGraph()
+		return nil
 	}
 	best, bestMean := 0, math.Inf(-1)
 	for i, s := range samples {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -19,7 +20,8 @@ import (
 type Factory func(r *rand.Rand) (Strategy, error)
 
 // Factories returns the strategies known by name: the baselines, and with a GoMLX back-end the
-// GraphEnas controller ("graphenas") and its faithful mode ("original").
+// GraphEnas controller ("graphenas"), the same without the surrogate process ("graphenas-plain")
+// and its faithful mode ("original", also without the process).
 func Factories(b backends.Backend) map[string]Factory {
 	f := map[string]Factory{
 		"random":    func(r *rand.Rand) (Strategy, error) { return NewRandom(r), nil },
@@ -29,6 +31,7 @@ func Factories(b backends.Backend) map[string]Factory {
 	if b != nil {
 		f["graphenas"] = graphEnasFactory(b, TabularControllerConfig(), DefaultOptions())
 		f["original"] = graphEnasFactory(b, controller.FaithfulConfig(), Options{})
+		f["graphenas-plain"] = graphEnasFactory(b, TabularControllerConfig(), PlainOptions())
 	}
 	return f
 }
@@ -39,7 +42,7 @@ func graphEnasFactory(b backends.Backend, cfg controller.Config, opts Options) F
 
 // ParseVariant reads changes to the "graphenas" strategy written "name=value+name=value", over
 // TabularControllerConfig and DefaultOptions. Loop options: proposals, explore, hindsight,
-// critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief (see Options). Controller settings: k, beta-start,
+// critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief, gp-pick (see Options). Controller settings: k, beta-start,
 // beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns (booleans 0 or 1;
 // see controller.Config). E.g. "scale-returns=0" measures GraphEnas without return scaling.
 func ParseVariant(s string) (controller.Config, Options, error) {
@@ -78,6 +81,8 @@ func ParseVariant(s string) (controller.Config, Options, error) {
 			o.RestartKick = i
 		case "gp-screen":
 			o.GPScreen = on
+		case "gp-pick":
+			o.GPPick = on
 		case "gp-belief":
 			o.GPBelief, o.GPScreen = on, o.GPScreen || on
 		case "k":
@@ -99,7 +104,7 @@ func ParseVariant(s string) (controller.Config, Options, error) {
 		case "scale-returns":
 			cfg.ScaleReturns = on
 		default:
-			return cfg, o, fmt.Errorf("tabular: unknown setting %q (known: proposals, explore, hindsight, critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief, k, beta-start, beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns)", k)
+			return cfg, o, fmt.Errorf("tabular: unknown setting %q (known: proposals, explore, hindsight, critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief, gp-pick, k, beta-start, beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns)", k)
 		}
 	}
 	return cfg, o, nil
@@ -195,6 +200,8 @@ type Config struct {
 	Noise float64
 	// Seeds is the number of independent runs per strategy (seeds 1..Seeds).
 	Seeds int
+	// SeedDone, when set, is called after each seed's run of a strategy (for a progress bar).
+	SeedDone func(strategy string, seed int, seconds float64)
 }
 
 // Score is a strategy's result at one checkpoint, over seeds.
@@ -229,6 +236,7 @@ func Run(t *Table, cfg Config, name string, factory Factory) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("tabular: %s: %w", name, err)
 		}
+		start := time.Now()
 		noise := rand.New(rand.NewPCG(uint64(seed), 0x9015E))
 		next := 0
 		for q := 1; q <= cps[len(cps)-1]; q++ {
@@ -251,6 +259,9 @@ func Run(t *Table, cfg Config, name string, factory Factory) (Result, error) {
 				perCheckpoint[next] = append(perCheckpoint[next], best)
 				next++
 			}
+		}
+		if cfg.SeedDone != nil {
+			cfg.SeedDone(name, seed, time.Since(start).Seconds())
 		}
 	}
 	for i, q := range cps {

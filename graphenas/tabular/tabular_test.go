@@ -136,7 +136,7 @@ func TestParseVariant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Options{Proposals: 4, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, RestartKick: 2}
+	want := Options{Proposals: 4, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, RestartKick: 2, GPScreen: true, GPPick: true}
 	if o != want {
 		t.Errorf("options %+v, want %+v", o, want)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 
 	"github.com/graphenas/graphenas/graphenas/backend"
+	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/tabular"
 )
 
@@ -23,7 +24,7 @@ func runTabular(args []string) error {
 	queries := fs.String("queries", "100,200", "query counts at which to score each strategy's pick")
 	seeds := fs.Int("seeds", 20, "independent runs per strategy")
 	noise := fs.Float64("noise", 0, "standard deviation of the Gaussian noise added to each query, in accuracy points")
-	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies: random, evolution, local, graphenas, original, or a GraphEnas variant for ablations such as graphenas:scale-returns=0+proposals=8 (settings joined by +, see tabular.ParseVariant)")
+	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies: random, evolution, local, graphenas, graphenas-plain (without the surrogate process), original (faithful mode), or a variant for ablations: graphenas:scale-returns=0+proposals=8 (settings joined by +, see tabular.ParseVariant), evolution:pick=gp (any strategy, its pick made by the surrogate process)")
 	asJSON := fs.Bool("json", false, "print one JSON object keyed by strategy")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -66,7 +67,10 @@ func runTabular(args []string) error {
 	var names []string
 	for _, name := range strings.Split(*strategies, ",") {
 		name = strings.TrimSpace(name)
-		fmt.Fprintf(os.Stderr, "tabular: %s on %s, %d seeds ...\n", name, d, *seeds)
+		bar := progress.New(os.Stderr, "tabular "+name+" on "+string(d), *seeds)
+		cfg.SeedDone = func(_ string, seed int, seconds float64) {
+			bar.Update(seed, fmt.Sprintf("seed %d took %.0f s", seed, seconds))
+		}
 		results, err := tabular.RunAll(table, cfg, []string{name}, factories)
 		if err != nil {
 			return err
