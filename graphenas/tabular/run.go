@@ -46,7 +46,12 @@ func graphEnasFactory(b backends.Backend, cfg controller.Config, opts Options) F
 // beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns (booleans 0 or 1;
 // see controller.Config). E.g. "scale-returns=0" measures GraphEnas without return scaling.
 func ParseVariant(s string) (controller.Config, Options, error) {
-	cfg, o := TabularControllerConfig(), DefaultOptions()
+	return parseVariant(s, DefaultOptions())
+}
+
+// parseVariant is ParseVariant over the loop options o.
+func parseVariant(s string, o Options) (controller.Config, Options, error) {
+	cfg := TabularControllerConfig()
 	if s == "" {
 		return cfg, o, nil
 	}
@@ -113,9 +118,9 @@ func ParseVariant(s string) (controller.Config, Options, error) {
 // AddVariants adds to factories (made by Factories(b)) the variants among names, written
 // "strategy:name=value+name=value". Every strategy takes "pick=gp" (its pick made by a Gaussian
 // process over its queries, see SurrogatePick) and "pick-top=N" (the process fitted to the N
-// cells of highest mean); "graphenas" also takes the settings of ParseVariant:
-// "graphenas:hindsight=0+critic-steps=0" is the GraphEnas strategy with those changed, for
-// ablations.
+// cells of highest mean); "graphenas" and "graphenas-plain" also take the settings of
+// ParseVariant: "graphenas:hindsight=0+critic-steps=0" is the GraphEnas strategy with those
+// changed, for ablations ("graphenas-plain:…" changes them over PlainOptions).
 func AddVariants(factories map[string]Factory, b backends.Backend, names []string) error {
 	for _, name := range names {
 		base, settings, variant := strings.Cut(name, ":")
@@ -128,10 +133,14 @@ func AddVariants(factories map[string]Factory, b backends.Backend, names []strin
 		}
 		f, ok := factories[base]
 		switch {
-		case base == "graphenas" && b == nil:
+		case (base == "graphenas" || base == "graphenas-plain") && b == nil:
 			return fmt.Errorf("tabular: %s needs a GoMLX back-end", name)
-		case base == "graphenas" && rest != "":
-			cfg, o, err := ParseVariant(rest)
+		case (base == "graphenas" || base == "graphenas-plain") && rest != "":
+			over := DefaultOptions()
+			if base == "graphenas-plain" {
+				over = PlainOptions()
+			}
+			cfg, o, err := parseVariant(rest, over)
 			if err != nil {
 				return err
 			}

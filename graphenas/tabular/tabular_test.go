@@ -313,8 +313,14 @@ func TestAddVariantsPick(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", bad, err, want)
 		}
 	}
-	if _, o, err := ParseVariant("gp-screen=1+proposals=8"); err != nil || !o.GPScreen || o.Proposals != 8 {
-		t.Errorf("gp-screen=1: %+v %v", o, err)
+	if _, o, err := ParseVariant("gp-screen=0+proposals=8"); err != nil || o.GPScreen || !o.GPPick || o.Proposals != 8 {
+		t.Errorf("gp-screen=0+proposals=8: %+v %v", o, err)
+	}
+	if _, o, err := parseVariant("gp-pick=1", PlainOptions()); err != nil || o.GPScreen || !o.GPPick || o.Proposals != 1 {
+		t.Errorf("gp-pick=1 over the plain loop: %+v %v", o, err)
+	}
+	if err := AddVariants(Factories(nil), nil, []string{"graphenas-plain:entropy=0"}); err == nil || !strings.Contains(err.Error(), "back-end") {
+		t.Errorf("graphenas-plain variant without a back-end: %v", err)
 	}
 }
 
