@@ -24,12 +24,15 @@ import (
 //     Options.Confirm (2) queries before it is believed, which counters the winner's curse of
 //     picking the maximum of noisy values; a repeat that returns exactly the same value shows the
 //     table is noise-free, and confirmation stops; a confirmed incumbent climbs on from its mean;
-//   - the pick (Best) ranks cells by a lower confidence bound that uses the noise measured on the
-//     repeated queries.
+//   - the pick (Best) is the queried cell of highest posterior mean under the surrogate process
+//     (Options.GPPick, the default), or else ranks cells by a lower confidence bound that uses the
+//     noise measured on the repeated queries.
 //
-// Options switches further parts on, each measured in RESULTS.md: the critic screening several
-// proposals, hindsight pairs for the critic, screened or kicked restarts, more confirmations,
-// revisits of promising cells, and a critic-smoothed pick.
+// By default (DefaultOptions) the actor samples 16 edits per query and the surrogate process
+// (package surrogate) screens them; PlainOptions is the loop without the process. Options switch
+// further parts on, each measured in RESULTS.md: the critic screening proposals, hindsight pairs
+// for the critic, screened or kicked restarts, more confirmations, revisits of promising cells, a
+// critic-smoothed pick, the process as the belief.
 type GraphEnas struct {
 	c       *controller.Controller
 	r       *rand.Rand
