@@ -196,19 +196,35 @@ func condition(samples []Sample, dist [][]float64, l, signal, ratio float64) (*G
 // Predict returns the posterior mean and standard deviation of g's value (of its true value, the
 // query noise excluded).
 func (gp *GP) Predict(g *space.Graph) (mean, std float64) {
-	n := len(gp.samples)
-	kx := make([]float64, n)
-	mean = gp.PriorMean
-	for i, s := range gp.samples {
-		kx[i] = gp.Signal * math.Exp(-float64(Distance(g, s.Graph))/gp.LengthScale)
-		mean += kx[i] * gp.alpha[i]
-	}
+	kx := gp.covariances(g)
 	v := forward(gp.chol, kx)
 	variance := gp.Signal
 	for _, x := range v {
 		variance -= x * x
 	}
-	return mean, math.Sqrt(math.Max(variance, 0))
+	return gp.mean(kx), math.Sqrt(math.Max(variance, 0))
+}
+
+// Mean is Predict's posterior mean alone: O(n) where the standard deviation costs O(n²), for
+// ranking many cells.
+func (gp *GP) Mean(g *space.Graph) float64 { return gp.mean(gp.covariances(g)) }
+
+// covariances are the prior covariances of g with the samples.
+func (gp *GP) covariances(g *space.Graph) []float64 {
+	kx := make([]float64, len(gp.samples))
+	for i, s := range gp.samples {
+		kx[i] = gp.Signal * math.Exp(-float64(Distance(g, s.Graph))/gp.LengthScale)
+	}
+	return kx
+}
+
+// mean is the posterior mean given the covariances kx.
+func (gp *GP) mean(kx []float64) float64 {
+	m := gp.PriorMean
+	for i, k := range kx {
+		m += k * gp.alpha[i]
+	}
+	return m
 }
 
 // cholesky returns the lower-triangular L with L·Lᵀ = a, or an error when a is not positive

@@ -82,6 +82,9 @@ func TestFitDenoisesAndGeneralises(t *testing.T) {
 	rawErr, postErr := 0.0, 0.0
 	for i, s := range train {
 		m, sd := gp.Predict(s.Graph)
+		if mean := gp.Mean(s.Graph); mean != m {
+			t.Fatalf("Mean %g, Predict's mean %g", mean, m)
+		}
 		if sd <= 0 || sd > math.Sqrt(gp.Signal) {
 			t.Fatalf("posterior std %g outside (0, prior std %g]", sd, math.Sqrt(gp.Signal))
 		}

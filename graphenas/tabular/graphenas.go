@@ -171,10 +171,7 @@ func (s *GraphEnas) Next() (*space.Graph, error) {
 		}
 		score := func(p controller.Proposal) float64 { return -(p.Mean - s.opts.Explore*p.Std) }
 		if gp := s.surrogate(); gp != nil {
-			score = func(p controller.Proposal) float64 {
-				m, sd := gp.Predict(p.After)
-				return m + s.opts.Explore*sd
-			}
+			score = func(p controller.Proposal) float64 { return s.optimistic(gp, p.After) }
 		}
 		best, bestScore := -1, math.Inf(-1)
 		for i, p := range props {
@@ -234,8 +231,8 @@ func (s *GraphEnas) restartCell() (*space.Graph, error) {
 	if gp != nil {
 		best, bestScore := 0, math.Inf(-1)
 		for i, g := range cands {
-			if m, sd := gp.Predict(g); m+s.opts.Explore*sd > bestScore {
-				best, bestScore = i, m+s.opts.Explore*sd
+			if sc := s.optimistic(gp, g); sc > bestScore {
+				best, bestScore = i, sc
 			}
 		}
 		return cands[best], nil
@@ -296,17 +293,23 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 		}
 	}
 	if gp := s.belief(); gp != nil {
-		m, _ := gp.Predict(g)
+		m := gp.Mean(g)
 		if s.restart || s.incumbent == nil || m > -math.Log(s.incumbentErr) {
 			s.incumbent, s.restart = g, false
 		}
-		inc, _ := gp.Predict(s.incumbent)
-		s.incumbentErr = math.Exp(-inc)
+		s.incumbentErr = math.Exp(-gp.Mean(s.incumbent))
 	} else if s.restart || s.incumbent == nil || errRate < s.incumbentErr {
 		s.incumbent, s.incumbentErr, s.restart = g, errRate, false
 	}
 	s.confirmBest()
 	return nil
+}
+
+// optimistic is how the process screens a cell: its posterior mean plus Explore standard
+// deviations.
+func (s *GraphEnas) optimistic(gp *surrogate.GP, g *space.Graph) float64 {
+	m, sd := gp.Predict(g)
+	return m + s.opts.Explore*sd
 }
 
 // belief is the process when GPBelief is on and the table is noisy (nil otherwise).
@@ -321,7 +324,7 @@ func (s *GraphEnas) belief() *surrogate.GP {
 func (s *GraphEnas) believedBest(gp *surrogate.GP) string {
 	best, bestMean := "", math.Inf(-1)
 	for _, k := range s.keys {
-		if m, _ := gp.Predict(s.obs.graph[k]); m > bestMean {
+		if m := gp.Mean(s.obs.graph[k]); m > bestMean {
 			best, bestMean = k, m
 		}
 	}

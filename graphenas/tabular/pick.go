@@ -71,7 +71,7 @@ func surrogatePick(o *observations, keys []string, top int) *space.Graph {
 	}
 	best, bestMean := 0, math.Inf(-1)
 	for i, s := range samples {
-		if m, _ := gp.Predict(s.Graph); m > bestMean {
+		if m := gp.Mean(s.Graph); m > bestMean {
 			best, bestMean = i, m
 		}
 	}
