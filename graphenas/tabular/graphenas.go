@@ -28,11 +28,13 @@ import (
 //     (Options.GPPick, the default), or else ranks cells by a lower confidence bound that uses the
 //     noise measured on the repeated queries.
 //
-// By default (DefaultOptions) the actor samples 16 edits per query and the surrogate process
-// (package surrogate) screens them; PlainOptions is the loop without the process. Options switch
-// further parts on, each measured in RESULTS.md: the critic screening proposals, hindsight pairs
-// for the critic, screened or kicked restarts, more confirmations, revisits of promising cells, a
-// critic-smoothed pick, the process as the belief.
+// By default (DefaultOptions) ten random cells are queried first; then, before every query, the
+// incumbent is the queried cell the surrogate process (package surrogate) believes best, the actor
+// samples 16 edits of it and the process screens them; the process's belief is also the cell
+// confirmed and the pick. PlainOptions is the loop without the process. Options switch further
+// parts on, each measured in RESULTS.md: the critic screening proposals, hindsight pairs for the
+// critic, screened or kicked restarts, more confirmations, revisits of promising cells, a
+// critic-smoothed pick.
 type GraphEnas struct {
 	c       *controller.Controller
 	r       *rand.Rand
@@ -98,22 +100,26 @@ type Options struct {
 	// query; the process, which pools the evidence of all queried cells, judges which proposal is
 	// worth a query.
 	GPScreen bool
-	// GPBelief (with GPScreen) makes the process the search's belief too: a cell becomes the
-	// incumbent when its posterior mean beats the incumbent's, the climb measures moves from
-	// the incumbent's posterior mean, the queried cell of highest posterior mean is the one
-	// confirmed, and it is the pick.
+	// GPBelief (with GPScreen) makes the process the search's belief too: before every proposal
+	// the incumbent is the queried cell of highest posterior mean (the climb goes on from
+	// whichever cell the evidence now favours), moves are measured from its posterior mean, it is
+	// the cell confirmed, and it is the pick.
 	GPBelief bool
 	// GPPick makes the pick the queried cell of highest posterior mean of the process fitted to
 	// every query (as SurrogatePick does for any strategy), on noisy tables.
 	GPPick bool
+	// Init is how many random cells are queried before the first climb starts (with GPScreen,
+	// so that the process has cells to fit before it screens).
+	Init int
 }
 
-// DefaultOptions are the "graphenas" strategy's choices: the actor proposes 16 edits of the
-// incumbent, the surrogate process screens them (and 256 random cells at a restart) by an
-// optimistic bound one standard deviation up, and makes the pick. Measured against the plain loop
-// (PlainOptions) and the other switches in RESULTS.md.
+// DefaultOptions are the "graphenas" strategy's choices: ten random cells first, then the actor
+// proposes 16 edits of the cell the surrogate process believes best, the process screens them
+// (and 256 random cells at a restart) by an optimistic bound one standard deviation up, and its
+// belief is the cell confirmed and the pick. Measured against the plain loop (PlainOptions) and
+// the other switches in RESULTS.md.
 func DefaultOptions() Options {
-	return Options{Proposals: 16, Explore: 1, GPScreen: true, RestartScreen: 256, GPPick: true}
+	return Options{Proposals: 16, Explore: 1, GPScreen: true, RestartScreen: 256, GPPick: true, GPBelief: true, Init: 10}
 }
 
 // PlainOptions are the loop without the surrogate: one actor proposal per query, random
@@ -160,6 +166,17 @@ func (s *GraphEnas) Next() (*space.Graph, error) {
 			s.confirm = s.obs.graph[best] // observed as a confirmation: the climb is not credited
 			return s.confirm, nil
 		}
+	}
+	if len(s.keys) < s.opts.Init {
+		for {
+			if g := (space.NB201{}).Random(s.r); s.obs.count[g.Key()] == 0 {
+				return g, nil
+			}
+		}
+	}
+	if gp := s.belief(); gp != nil { // climb from the queried cell the process believes best
+		s.incumbent = s.obs.graph[s.believedBest(gp)]
+		s.incumbentErr, s.restart = math.Exp(-gp.Mean(s.incumbent)), false
 	}
 	if s.restart {
 		return s.restartCell()
@@ -332,8 +349,12 @@ func (s *GraphEnas) believedBest(gp *surrogate.GP) string {
 }
 
 // confirmBest asks for the cell with the best mean to be queried again while it has fewer than
-// Options.Confirm (at least 2) observations, unless the table turned out noise-free.
+// Options.Confirm (at least 2) observations, unless the table turned out noise-free; not while the
+// Options.Init random cells of the start are queried.
 func (s *GraphEnas) confirmBest() {
+	if len(s.keys) < s.opts.Init {
+		return
+	}
 	best := s.obs.best
 	if gp := s.belief(); gp != nil {
 		best = s.believedBest(gp)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/surrogate"
 )
 
 // benchPath is the shared NAS-Bench-201 table, beside the repository.
@@ -132,11 +133,11 @@ func TestRunAllAndMarkdown(t *testing.T) {
 }
 
 func TestParseVariant(t *testing.T) {
-	cfg, o, err := ParseVariant("proposals=4+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+restart-kick=2+k=3+scale-returns=0+entropy=0")
+	cfg, o, err := ParseVariant("proposals=4+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+restart-kick=2+init=5+gp-belief=0+k=3+scale-returns=0+entropy=0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Options{Proposals: 4, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, RestartKick: 2, GPScreen: true, GPPick: true}
+	want := Options{Proposals: 4, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, RestartKick: 2, Init: 5, GPScreen: true, GPPick: true}
 	if o != want {
 		t.Errorf("options %+v, want %+v", o, want)
 	}
@@ -351,5 +352,72 @@ func TestGraphEnasGPBelief(t *testing.T) {
 	}
 	if a.Scores[0].Mean != again.Scores[0].Mean {
 		t.Error("not reproducible from the seed")
+	}
+}
+
+// The default loop: ten distinct random cells, then every query is either the confirmation of the
+// cell the process believes best or one edit of it (a restart only when all its neighbours were
+// queried), and the pick is that cell.
+func TestGraphEnasDefaultClimbsFromBelief(t *testing.T) {
+	tab := loadTable(t)
+	b, err := backend.NewSimpleGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewGraphEnas(b, TabularControllerConfig(), DefaultOptions(), rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noise := rand.New(rand.NewPCG(3, 4))
+	seen := map[string]bool{}
+	edits, confirmations, restarts := 0, 0, 0
+	for q := 1; q <= 40; q++ {
+		confirming := s.confirm != nil
+		g, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case q <= 10:
+			if seen[g.Key()] {
+				t.Fatalf("query %d repeats a random cell of the start", q)
+			}
+		case confirming:
+			if g.Key() != s.believedBest(s.surrogate()) || !seen[g.Key()] {
+				t.Errorf("query %d confirms a cell the process does not believe best", q)
+			}
+			confirmations++
+		default:
+			if s.incumbent.Key() != s.believedBest(s.surrogate()) {
+				t.Errorf("query %d climbs from a cell the process does not believe best", q)
+			}
+			if seen[g.Key()] {
+				t.Errorf("query %d repeats a cell", q)
+			}
+			if surrogate.Distance(g, s.incumbent) == 1 {
+				edits++
+			} else {
+				restarts++
+				for _, a := range space.Actions(space.NB201{}, s.incumbent) {
+					if n, _ := space.Apply(space.NB201{}, s.incumbent, a); !seen[n.Key()] {
+						t.Fatalf("query %d restarts though the incumbent has an unqueried neighbour", q)
+					}
+				}
+			}
+		}
+		seen[g.Key()] = true
+		acc, err := tab.Accuracy(CIFAR10, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Observe(g, acc+0.5*noise.NormFloat64()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if edits+confirmations+restarts != 30 || edits < 20 || confirmations == 0 {
+		t.Errorf("after the start: %d edits, %d confirmations, %d restarts", edits, confirmations, restarts)
+	}
+	if best := s.Best(); best.Key() != s.believedBest(s.surrogate()) {
+		t.Errorf("the pick %s is not the cell the process believes best", space.NB201String(best))
 	}
 }
