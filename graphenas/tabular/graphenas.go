@@ -50,13 +50,14 @@ type GraphEnas struct {
 	noiseFree    bool
 	restart      bool
 	samples      map[string][]float64 // every observation of the cells queried more than once
-	gp           *surrogate.GP        // the surrogate (GPScreen), refitted every gpRefit new cells
+	gp           *surrogate.GP        // the surrogate (GPScreen), refitted every refitEvery() new cells
 	gpFitAt      int                  // how many cells it was last refitted on
 	gpAt         int                  // how many queries it was conditioned on
 	observed     int                  // queries observed
 }
 
-// gpRefit is how many new cells make the surrogate choose its hyperparameters again; in between it
+// gpRefit is how many cells the surrogate needs before it is fitted, and by default
+// (Options.GPRefit 0) how many new cells make it choose its hyperparameters again; in between it
 // is only conditioned on the new queries.
 const gpRefit = 10
 
@@ -111,6 +112,17 @@ type Options struct {
 	// Init is how many random cells are queried before the first climb starts (with GPScreen,
 	// so that the process has cells to fit before it screens).
 	Init int
+	// GPRefit is how many new cells make the process choose its hyperparameters again (0: 10);
+	// in between it is only conditioned on the new queries.
+	GPRefit int
+}
+
+// refitEvery is Options.GPRefit, 10 when unset.
+func (s *GraphEnas) refitEvery() int {
+	if s.opts.GPRefit > 0 {
+		return s.opts.GPRefit
+	}
+	return gpRefit
 }
 
 // DefaultOptions are the "graphenas" strategy's choices: ten random cells first, then the actor
@@ -485,7 +497,7 @@ func (s *GraphEnas) surrogate() *surrogate.GP {
 	s.gpAt = s.observed
 	samples := surrogateSamples(s.obs, s.keys)
 	var err error
-	if s.gp == nil || len(s.keys) >= s.gpFitAt+gpRefit {
+	if s.gp == nil || len(s.keys) >= s.gpFitAt+s.refitEvery() {
 		s.gp, err = surrogate.Fit(samples, surrogate.DefaultGrid())
 		s.gpFitAt = len(s.keys)
 	} else {

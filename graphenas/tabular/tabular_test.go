@@ -133,11 +133,11 @@ func TestRunAllAndMarkdown(t *testing.T) {
 }
 
 func TestParseVariant(t *testing.T) {
-	cfg, o, err := ParseVariant("proposals=4+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+restart-kick=2+init=5+gp-belief=0+k=3+scale-returns=0+entropy=0")
+	cfg, o, err := ParseVariant("proposals=4+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+restart-kick=2+init=5+gp-refit=1+gp-belief=0+k=3+scale-returns=0+entropy=0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Options{Proposals: 4, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, RestartKick: 2, Init: 5, GPScreen: true, GPPick: true}
+	want := Options{Proposals: 4, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, RestartKick: 2, Init: 5, GPRefit: 1, GPScreen: true, GPPick: true}
 	if o != want {
 		t.Errorf("options %+v, want %+v", o, want)
 	}
