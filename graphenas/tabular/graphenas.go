@@ -321,13 +321,8 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 			return err
 		}
 	}
-	if gp := s.belief(); gp != nil {
-		m := gp.Mean(g)
-		if s.restart || s.incumbent == nil || m > -math.Log(s.incumbentErr) {
-			s.incumbent, s.restart = g, false
-		}
-		s.incumbentErr = math.Exp(-gp.Mean(s.incumbent))
-	} else if s.restart || s.incumbent == nil || errRate < s.incumbentErr {
+	// With the process as the belief, Next chooses the incumbent before every proposal.
+	if s.belief() == nil && (s.restart || s.incumbent == nil || errRate < s.incumbentErr) {
 		s.incumbent, s.incumbentErr, s.restart = g, errRate, false
 	}
 	s.confirmBest()
