@@ -11,10 +11,19 @@ import (
 // critic about all of them in one batch. Edits are drawn independently, so the same edit can
 // come back more than once.
 func (c *Controller) ProposeMany(g *space.Graph, m int) ([]Proposal, error) {
+	return c.ProposeManyAt(g, m, c.Beta())
+}
+
+// ProposeManyAt is ProposeMany at the inverse temperature beta instead of the schedule's: β = 0
+// draws every factor of the action (kind, node, op, edge ends) uniformly, whatever the actor
+// learned, so that a screen sees edits the actor would rarely propose.
+func (c *Controller) ProposeManyAt(g *space.Graph, m int, beta float64) ([]Proposal, error) {
 	if m < 1 {
 		return nil, fmt.Errorf("controller: ProposeMany needs m ≥ 1, got %d", m)
 	}
-	beta := c.Beta()
+	if beta < 0 || math.IsNaN(beta) || math.IsInf(beta, 0) {
+		return nil, fmt.Errorf("controller: ProposeManyAt needs a finite β ≥ 0, got %v", beta)
+	}
 	tables, err := c.Tables(g, beta)
 	if err != nil {
 		return nil, err

@@ -113,3 +113,50 @@ func TestRememberTeachesTheCritic(t *testing.T) {
 		t.Error("Remember without a replay buffer gave no error")
 	}
 }
+
+// ProposeManyAt(β = 0) ignores how sharp the actor's schedule is: where the scheduled β makes
+// the actor propose a handful of edits, β = 0 covers every legal edit, and each proposal carries
+// the log-probability and β it was drawn with.
+func TestProposeManyAtZeroCoversEveryEdit(t *testing.T) {
+	sp := space.NB201{}
+	cfg := DefaultConfig()
+	cfg.BetaStart, cfg.BetaEnd = 50, 50 // a very sharp actor
+	c := newController(t, sp, cfg)
+	g := sp.Random(rand.New(rand.NewPCG(7, 7)))
+	legal := len(space.Actions(sp, g)) // 6 op-carrying nodes × 4 other ops
+	distinct := func(props []Proposal) int {
+		seen := map[string]bool{}
+		for _, p := range props {
+			seen[p.After.Key()] = true
+		}
+		return len(seen)
+	}
+	sharp, err := c.ProposeMany(g, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat, err := c.ProposeManyAt(g, 300, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := distinct(flat); n != legal {
+		t.Errorf("β = 0: %d distinct edits in 300 draws, want all %d", n, legal)
+	}
+	if n := distinct(sharp); n > legal/2 {
+		t.Errorf("β = 50: %d distinct edits in 300 draws, want a sharp actor (≤ %d)", n, legal/2)
+	}
+	tab, err := c.Tables(g, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range flat {
+		if p.Beta != 0 || math.Abs(p.LogProb-tab.LogProb(p.Action)) > 1e-9 {
+			t.Fatalf("%v: β %v, log-probability %v, want 0 and %v", p.Action, p.Beta, p.LogProb, tab.LogProb(p.Action))
+		}
+	}
+	for _, bad := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if _, err := c.ProposeManyAt(g, 4, bad); err == nil {
+			t.Errorf("ProposeManyAt(β = %v) gave no error", bad)
+		}
+	}
+}
