@@ -41,7 +41,7 @@ func graphEnasFactory(b backends.Backend, cfg controller.Config, opts Options) F
 }
 
 // ParseVariant reads changes to the "graphenas" strategy written "name=value+name=value", over
-// TabularControllerConfig and DefaultOptions. Loop options: proposals, explore, hindsight,
+// TabularControllerConfig and DefaultOptions. Loop options: proposals, uniform, explore, hindsight,
 // critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief, gp-pick, init, gp-refit (see Options). Controller settings: k, beta-start,
 // beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns (booleans 0 or 1;
 // see controller.Config). E.g. "scale-returns=0" measures GraphEnas without return scaling.
@@ -68,6 +68,8 @@ func parseVariant(s string, o Options) (controller.Config, Options, error) {
 		switch k {
 		case "proposals":
 			o.Proposals = i
+		case "uniform":
+			o.Uniform = i
 		case "explore":
 			o.Explore = num
 		case "hindsight":
@@ -113,7 +115,7 @@ func parseVariant(s string, o Options) (controller.Config, Options, error) {
 		case "scale-returns":
 			cfg.ScaleReturns = on
 		default:
-			return cfg, o, fmt.Errorf("tabular: unknown setting %q (known: proposals, explore, hindsight, critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief, gp-pick, init, gp-refit, k, beta-start, beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns)", k)
+			return cfg, o, fmt.Errorf("tabular: unknown setting %q (known: proposals, uniform, explore, hindsight, critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief, gp-pick, init, gp-refit, k, beta-start, beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns)", k)
 		}
 	}
 	return cfg, o, nil

@@ -133,11 +133,11 @@ func TestRunAllAndMarkdown(t *testing.T) {
 }
 
 func TestParseVariant(t *testing.T) {
-	cfg, o, err := ParseVariant("proposals=4+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+restart-kick=2+init=5+gp-refit=1+gp-belief=0+k=3+scale-returns=0+entropy=0")
+	cfg, o, err := ParseVariant("proposals=4+uniform=3+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+restart-kick=2+init=5+gp-refit=1+gp-belief=0+k=3+scale-returns=0+entropy=0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Options{Proposals: 4, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, RestartKick: 2, Init: 5, GPRefit: 1, GPScreen: true, GPPick: true}
+	want := Options{Proposals: 4, Uniform: 3, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, RestartKick: 2, Init: 5, GPRefit: 1, GPScreen: true, GPPick: true}
 	if o != want {
 		t.Errorf("options %+v, want %+v", o, want)
 	}
@@ -419,5 +419,46 @@ func TestGraphEnasDefaultClimbsFromBelief(t *testing.T) {
 	}
 	if best := s.Best(); best.Key() != s.believedBest(s.surrogate()) {
 		t.Errorf("the pick %s is not the cell the process believes best", space.NB201String(best))
+	}
+}
+
+// Options.Uniform of the proposals are drawn at β = 0, the rest at the actor's scheduled β; more
+// than Proposals means all of them.
+func TestGraphEnasMixesUniformProposals(t *testing.T) {
+	b, err := backend.NewSimpleGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := TabularControllerConfig()
+	cfg.BetaStart, cfg.BetaEnd = 2, 2
+	for _, tc := range []struct{ proposals, uniform, wantFlat int }{{16, 8, 8}, {16, 0, 0}, {4, 9, 4}, {5, -1, 0}} {
+		opts := DefaultOptions()
+		opts.Proposals, opts.Uniform = tc.proposals, tc.uniform
+		s, err := NewGraphEnas(b, cfg, opts, rand.New(rand.NewPCG(5, 6)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.incumbent = space.NB201{}.Random(rand.New(rand.NewPCG(7, 8)))
+		props, err := s.propose()
+		if err != nil {
+			t.Fatal(err)
+		}
+		flat := 0
+		for _, p := range props {
+			switch p.Beta {
+			case 0:
+				flat++
+			case 2:
+			default:
+				t.Errorf("proposals=%d uniform=%d: a proposal at β = %v", tc.proposals, tc.uniform, p.Beta)
+			}
+			if surrogate.Distance(p.Before, p.After) != 1 || p.Before.Key() != s.incumbent.Key() {
+				t.Errorf("proposals=%d uniform=%d: %v is not one edit of the incumbent", tc.proposals, tc.uniform, p.Action)
+			}
+		}
+		if len(props) != tc.proposals || flat != tc.wantFlat {
+			t.Errorf("proposals=%d uniform=%d: %d proposals, %d at β = 0; want %d and %d",
+				tc.proposals, tc.uniform, len(props), flat, tc.proposals, tc.wantFlat)
+		}
 	}
 }
