@@ -19,7 +19,7 @@ func (c *Controller) ProposeMany(g *space.Graph, m int) ([]Proposal, error) {
 // learned, so that a screen sees edits the actor would rarely propose.
 func (c *Controller) ProposeManyAt(g *space.Graph, m int, beta float64) ([]Proposal, error) {
 	if m < 1 {
-		return nil, fmt.Errorf("controller: ProposeMany needs m ≥ 1, got %d", m)
+		return nil, fmt.Errorf("controller: proposing needs m ≥ 1 edits, got %d", m)
 	}
 	if beta < 0 || math.IsNaN(beta) || math.IsInf(beta, 0) {
 		return nil, fmt.Errorf("controller: ProposeManyAt needs a finite β ≥ 0, got %v", beta)

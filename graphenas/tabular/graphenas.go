@@ -31,11 +31,10 @@ import (
 // By default (DefaultOptions) ten random cells are queried first; then, before every query, the
 // incumbent is the queried cell the surrogate process (package surrogate) believes best, 16 edits
 // of it are sampled (8 from the actor, 8 at β = 0) and the process screens them; the process's
-// belief is also the cell
-// confirmed and the pick. PlainOptions is the loop without the process. Options switch further
-// parts on, each measured in RESULTS.md: the critic screening proposals, hindsight pairs for the
-// critic, screened or kicked restarts, more confirmations, revisits of promising cells, a
-// critic-smoothed pick.
+// belief is also the cell confirmed and the pick. PlainOptions is the loop without the process.
+// Options switch further parts on, each measured in RESULTS.md: the critic screening proposals,
+// hindsight pairs for the critic, screened or kicked restarts, more confirmations, revisits of
+// promising cells, a critic-smoothed pick.
 type GraphEnas struct {
 	c       *controller.Controller
 	r       *rand.Rand

@@ -41,10 +41,11 @@ func graphEnasFactory(b backends.Backend, cfg controller.Config, opts Options) F
 }
 
 // ParseVariant reads changes to the "graphenas" strategy written "name=value+name=value", over
-// TabularControllerConfig and DefaultOptions. Loop options: proposals, uniform, explore, hindsight,
-// critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief, gp-pick, init, gp-refit (see Options). Controller settings: k, beta-start,
-// beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns (booleans 0 or 1;
-// see controller.Config). E.g. "scale-returns=0" measures GraphEnas without return scaling.
+// TabularControllerConfig and DefaultOptions. Loop options: proposals, uniform, explore,
+// hindsight, critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen,
+// gp-belief, gp-pick, init, gp-refit (see Options). Controller settings: k, beta-start, beta-end,
+// beta-steps, entropy, replay, baseline, all-actions, scale-returns (booleans 0 or 1; see
+// controller.Config). E.g. "scale-returns=0" measures GraphEnas without return scaling.
 func ParseVariant(s string) (controller.Config, Options, error) {
 	return parseVariant(s, DefaultOptions())
 }
