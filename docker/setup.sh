@@ -27,7 +27,7 @@ export PATH="$gobin:$PATH"
 ok "$(go version), tools go to $gobin"
 
 # --- Debian packages -----------------------------------------------------------------------------
-packages=(jupyter-notebook jupyter-nbconvert python3-nbconvert python3-nbclient python3-ipykernel dataset-fashion-mnist)
+packages=(jupyter-client jupyter-notebook jupyter-nbconvert python3-nbconvert python3-nbclient python3-ipykernel dataset-fashion-mnist)
 [ "${GRAPHENAS_SETUP_TORCH:-0}" = 1 ] && packages+=(python3-torch)
 [ "${GRAPHENAS_SETUP_CHROMIUM:-1}" = 1 ] && packages+=(chromium)
 step "Debian packages: ${packages[*]}"
