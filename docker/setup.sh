@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Sets up everything GraphEnas needs on a Debian/Ubuntu machine that has Go:
-#   Jupyter from the distribution (notebook server, nbconvert, nbclient), the Fashion-MNIST package,
-#   Chromium (the tests render the HTML report in it), goimports and gopls (GoNB needs both), the GoNB binary at the version pinned in go.mod, and the
-#   "gonb" Jupyter kernel.
+#   Jupyter from the distribution (jupyter-client for `jupyter kernelspec`, the notebook server,
+#   nbconvert, nbclient), the Fashion-MNIST package, Chromium (the tests render the HTML report in
+#   it), goimports and gopls (GoNB needs both), the GoNB binary at the version pinned in go.mod,
+#   and the "gonb" Jupyter kernel, whose environment sets GOEXPERIMENT=simd so that notebook cells
+#   build the Go back-end's SIMD matrix kernels.
+# docker/setup_test.go checks that every program and Python module the project runs comes from
+# a package of the list below or from its dependencies.
 # It is idempotent: on a machine already set up it checks each step and changes nothing.
 # It is also what the container recipe (docker/Dockerfile) runs.
 #
@@ -10,6 +14,8 @@
 #   GRAPHENAS_SETUP_TORCH=1   also install Debian's PyTorch, for the side-by-side CPU benchmark.
 #   GRAPHENAS_SETUP_CHROMIUM=0  leave out Chromium (the browser check of the report then skips).
 set -euo pipefail
+# The Go back-end's AVX2/AVX-512 matmul kernels are only built with Go's SIMD experiment.
+export GOEXPERIMENT=simd
 
 GOIMPORTS_VERSION=v0.45.0 # golang.org/x/tools; builds with Go 1.26
 GOPLS_VERSION=v0.21.1     # the newest gopls that builds with Go 1.26
@@ -89,7 +95,8 @@ kernel_ok() {
   [ -f "$kernel_json" ] && /usr/bin/python3 - "$kernel_json" "$gobin/gonb" "$want_path" <<'PY'
 import json, sys
 k = json.load(open(sys.argv[1]))
-sys.exit(0 if k["argv"][0] == sys.argv[2] and k.get("env", {}).get("PATH") == sys.argv[3] else 1)
+env = k.get("env", {})
+sys.exit(0 if k["argv"][0] == sys.argv[2] and env.get("PATH") == sys.argv[3] and env.get("GOEXPERIMENT") == "simd" else 1)
 PY
 }
 if kernel_ok; then
@@ -98,11 +105,13 @@ else
   JUPYTER_DATA_DIR="$datadir" "$gobin/gonb" --install >/tmp/graphenas-gonb-install.log 2>&1 \
     || die "gonb --install failed; see /tmp/graphenas-gonb-install.log"
   # The kernel runs go, goimports and gopls: give it a PATH that has them, whatever PATH
-  # Jupyter is later started with.
+  # Jupyter is later started with, and the SIMD experiment for the cells it builds.
   /usr/bin/python3 - "$kernel_json" "$want_path" <<'PY'
 import json, sys
 k = json.load(open(sys.argv[1]))
-k.setdefault("env", {})["PATH"] = sys.argv[2]
+env = k.setdefault("env", {})
+env["PATH"] = sys.argv[2]
+env["GOEXPERIMENT"] = "simd"
 json.dump(k, open(sys.argv[1], "w"), indent=1)
 PY
   kernel_ok || die "kernel.json at $kernel_json is not as expected after gonb --install"
@@ -115,4 +124,8 @@ grep -q '^ *gonb ' <<<"$kernels" || die "jupyter kernelspec list does not show g
 # --- Data ----------------------------------------------------------------------------------------
 step "Data"
 (cd "$repo" && go run ./graphenas/cmd/graphenas env --no-start | sed -n '/^data sets:/,/^versions/p' | sed '$d')
+step "SIMD"
+simd=$(cd "$repo" && go run ./graphenas/cmd/graphenas env --no-start --json | /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin)["simd"]; print(s["kernel"] if s["built"] else "")')
+[ -n "$simd" ] || die "the Go back-end was built without its SIMD kernels although GOEXPERIMENT=simd is set"
+ok "Go back-end matmul kernels: $simd"
 echo "setup: done"

@@ -34,7 +34,7 @@ func TestReportInChromium(t *testing.T) {
 		}
 		t.Skipf("%v (docker/setup.sh installs it)", err)
 	}
-	b, err := backend.NewSimpleGo()
+	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}

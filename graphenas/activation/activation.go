@@ -5,7 +5,7 @@ package activation
 import (
 	"math"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
 )
 
 // FuzzyReLU is softplus(2x) − ln 2 in its numerically stable form, log(1 + e^(−2|x|)) + relu(2x) − ln 2:

@@ -1,10 +1,12 @@
-// Package backend chooses the GoMLX back-end for the user and says why.
+// Package backend chooses the GoMLX compute back-end for the user and says why.
 //
-// GoMLX v0.25 defaults to its "stablehlo" (XLA) back-end and panics when no PJRT plugin is
-// installed. GraphEnas instead decides: an explicit $GOMLX_BACKEND wins; otherwise a PJRT plugin
-// that can be found (CUDA first) selects stablehlo; otherwise the pure-Go "simplego" back-end
-// (named "go" in GoMLX) runs on the CPU. A plugin that fails to load falls back to simplego with
-// a warning, unless the user forced the choice.
+// GoMLX (v0.28) defaults to its XLA back-end, which downloads a PJRT plugin from the internet
+// when none is installed. GraphEnas instead decides, offline: an explicit $GOMLX_BACKEND wins;
+// otherwise a PJRT plugin found on disk (CUDA first) selects the XLA back-end
+// (github.com/gomlx/go-xla); otherwise the pure-Go back-end (github.com/gomlx/compute/gobackend)
+// runs on the CPU. A plugin that fails to load falls back to the Go back-end with a warning,
+// unless the user forced the choice. Nothing is downloaded unless $GRAPHENAS_PJRT_AUTO_INSTALL=1
+// asks for it.
 package backend
 
 import (
@@ -14,32 +16,42 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"  // the CPU back-end, always available
-	_ "github.com/gomlx/gomlx/backends/stablehlo" // the XLA back-end, used with a PJRT plugin
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend" // the CPU back-end, always available
+	"github.com/gomlx/go-xla/compute/xla"  // the XLA back-end, used with a PJRT plugin
 )
 
-// Names of the GoMLX back-ends GraphEnas uses.
+// Names of the compute back-ends GraphEnas uses, as $GOMLX_BACKEND spells them.
 const (
-	SimpleGo  = "go"        // GoMLX's pure-Go back-end, "simplego".
-	StableHLO = "stablehlo" // XLA through a PJRT plugin.
+	Go  = "go"  // the pure-Go back-end (github.com/gomlx/compute/gobackend), once called simplego.
+	XLA = "xla" // XLA through a PJRT plugin (github.com/gomlx/go-xla), once called stablehlo.
 )
 
-// simpleGoConfig is how GraphEnas starts simplego: with unlimited parallelism. With its default
-// worker pool, simplego v0.25 deadlocks when several batched DotGenerals run at once (each waits
-// for a worker held by another; seen on the child network's training graph), and running the ops
-// one at a time instead ("ops_sequential") measured 1.5× slower.
-const simpleGoConfig = SimpleGo + ":parallelism=-1"
+// goConfig is how GraphEnas starts the Go back-end: with unlimited parallelism. With its
+// default worker pool (2 workers per CPU), the back-end deadlocks when several matrix products
+// run at once: each product's Saturate waits for a worker held by another op (seen on the child
+// network's training graph with compute v0.1.4, as with simplego v0.25 before it).
+const goConfig = Go + ":parallelism=-1"
 
-// EnvBackend is GoMLX's environment variable that forces a back-end ("go", "stablehlo:cuda",
-// "stablehlo:/path/to/plugin.so").
-const EnvBackend = backends.ConfigEnvVar
+// EnvBackend is GoMLX's environment variable that forces a back-end ("go", "xla:cuda",
+// "xla:/path/to/plugin.so"; the older names "simplego" and "stablehlo" are accepted too).
+const EnvBackend = compute.ConfigEnvVar
+
+// EnvAutoInstall, set to 1, lets go-xla download the PJRT plugins it knows (CPU, and CUDA when a
+// GPU is present) into ~/.local/lib/go-xla when the XLA back-end starts. It is off by default:
+// GraphEnas never reaches the network unless asked.
+const EnvAutoInstall = "GRAPHENAS_PJRT_AUTO_INSTALL"
+
+func init() {
+	xla.EnableAutoInstall(os.Getenv(EnvAutoInstall) == "1")
+}
 
 // Choice is the back-end decision and everything that went into it.
 type Choice struct {
-	// Config is the GoMLX configuration string, e.g. "go" or "stablehlo:/opt/pjrt/pjrt_c_api_cuda_plugin.so".
+	// Config is the GoMLX configuration string, e.g. "go:parallelism=-1" or
+	// "xla:/opt/pjrt/lib/python3.12/site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so".
 	Config string `json:"config"`
-	// Name is the back-end's short name: "simplego" or "stablehlo".
+	// Name is the back-end's short name: "go" or "xla".
 	Name string `json:"backend"`
 	// Reason says in one sentence why this back-end was chosen.
 	Reason string `json:"backend_reason"`
@@ -57,7 +69,7 @@ type Choice struct {
 
 // Plugin is a PJRT plugin found on disk.
 type Plugin struct {
-	// Name is the plugin's name as gopjrt derives it, e.g. "cuda" or "cpu".
+	// Name is the plugin's name as go-xla derives it from the file name, e.g. "cuda" or "cpu".
 	Name string
 	// Path is the shared library's absolute path.
 	Path string
@@ -70,36 +82,56 @@ type Plugin struct {
 func Choose() Choice {
 	searched := PluginSearchPath()
 	if cfg, ok := os.LookupEnv(EnvBackend); ok && cfg != "" {
-		c := Choice{Config: cfg, Name: shortName(cfg), Forced: true, Searched: searched,
-			Reason: fmt.Sprintf("$%s=%q was set", EnvBackend, cfg)}
-		if cfg == SimpleGo || cfg == "simplego" {
-			c.Config = simpleGoConfig // a bare "go" gets the setting that avoids the deadlock.
+		cfg = canonicalConfig(cfg)
+		if cfg == Go {
+			cfg = goConfig // a bare "go" gets the setting that avoids the deadlock.
 		}
-		if name, arg, _ := strings.Cut(cfg, ":"); name == StableHLO && strings.HasSuffix(arg, ".so") {
-			c.Plugin = arg
+		c := Choice{Config: cfg, Name: shortName(cfg), Forced: true, Searched: searched,
+			Reason: fmt.Sprintf("$%s=%q was set", EnvBackend, os.Getenv(EnvBackend))}
+		if name, arg, _ := strings.Cut(cfg, ":"); name == XLA && strings.HasSuffix(strings.Split(arg, ",")[0], ".so") {
+			c.Plugin = strings.Split(arg, ",")[0]
+			c.LibraryDirs = cudaLibraryDirs(c.Plugin)
 		}
 		return c
 	}
 	plugins := FindPlugins(searched)
 	for _, p := range plugins {
-		if p.Name == "cuda" || strings.HasPrefix(p.Name, "cuda") {
-			return Choice{Config: StableHLO + ":" + p.Path, Name: StableHLO, Plugin: p.Path,
-				LibraryDirs: p.LibraryDirs, Searched: searched,
-				Reason: fmt.Sprintf("a PJRT CUDA plugin was found at %s", p.Path)}
+		if strings.HasPrefix(p.Name, "cuda") {
+			return xlaChoice(p, searched, fmt.Sprintf("a PJRT CUDA plugin was found at %s", p.Path))
 		}
 	}
 	for _, p := range plugins {
-		return Choice{Config: StableHLO + ":" + p.Path, Name: StableHLO, Plugin: p.Path,
-			LibraryDirs: p.LibraryDirs, Searched: searched,
-			Reason: fmt.Sprintf("a PJRT %q plugin was found at %s", p.Name, p.Path)}
+		return xlaChoice(p, searched, fmt.Sprintf("a PJRT %q plugin was found at %s", p.Name, p.Path))
 	}
-	return Choice{Config: simpleGoConfig, Name: "simplego", Searched: searched,
+	return Choice{Config: goConfig, Name: Go, Searched: searched,
 		Reason: "no PJRT plugin was found (searched " + strings.Join(searched, ", ") + "), so the pure-Go CPU back-end runs"}
 }
 
+// xlaChoice is the choice of the XLA back-end with plugin p, loaded by its absolute path.
+func xlaChoice(p Plugin, searched []string, reason string) Choice {
+	return Choice{Config: XLA + ":" + p.Path, Name: XLA, Plugin: p.Path, LibraryDirs: p.LibraryDirs,
+		Searched: searched, Reason: reason}
+}
+
+// canonicalConfig maps the back-end names of GoMLX before v0.28 to today's: "simplego" is "go",
+// "stablehlo" (and its aliases "shlo", "hlo") is "xla".
+func canonicalConfig(cfg string) string {
+	name, rest, hasRest := strings.Cut(cfg, ":")
+	switch name {
+	case "simplego":
+		name = Go
+	case "stablehlo", "shlo", "hlo", "pjrt":
+		name = XLA
+	}
+	if hasRest {
+		return name + ":" + rest
+	}
+	return name
+}
+
 // New chooses a back-end (see Choose) and starts it. A preferred plugin that fails to start falls
-// back to simplego, with the reason in Choice.Warning, unless $GOMLX_BACKEND forced it.
-func New() (backends.Backend, Choice, error) {
+// back to the Go back-end, with the reason in Choice.Warning, unless $GOMLX_BACKEND forced it.
+func New() (compute.Backend, Choice, error) {
 	c := Choose()
 	b, err := newBackend(c.Config)
 	if err == nil {
@@ -108,23 +140,23 @@ func New() (backends.Backend, Choice, error) {
 	if c.Forced {
 		return nil, c, fmt.Errorf("backend: starting %q (from $%s): %w", c.Config, EnvBackend, err)
 	}
-	c.Warning = fmt.Sprintf("%s failed to start (%v); falling back to simplego", c.Config, err)
-	c.Config, c.Name, c.Plugin, c.LibraryDirs = simpleGoConfig, "simplego", "", nil
+	c.Warning = fmt.Sprintf("%s failed to start (%v); falling back to the Go back-end", c.Config, err)
+	c.Config, c.Name, c.Plugin, c.LibraryDirs = goConfig, Go, "", nil
 	c.Reason = "the PJRT plugin found could not be started, so the pure-Go CPU back-end runs"
 	fmt.Fprintln(os.Stderr, "graphenas: warning:", c.Warning)
-	b, err = newBackend(simpleGoConfig)
+	b, err = newBackend(goConfig)
 	if err != nil {
-		return nil, c, fmt.Errorf("backend: starting simplego: %w", err)
+		return nil, c, fmt.Errorf("backend: starting the Go back-end: %w", err)
 	}
 	return b, c, nil
 }
 
-// NewSimpleGo starts the pure-Go back-end, whatever the environment says.
-func NewSimpleGo() (backends.Backend, error) { return newBackend(simpleGoConfig) }
+// NewGo starts the pure-Go back-end, whatever the environment says.
+func NewGo() (compute.Backend, error) { return newBackend(goConfig) }
 
-// newBackend starts a back-end, turning GoMLX's panics into errors. simplego prints its
-// settings on standard output, which would corrupt `graphenas env --json`: that line is dropped.
-func newBackend(config string) (b backends.Backend, err error) {
+// newBackend starts a back-end, turning GoMLX's panics into errors. The Go back-end prints some
+// settings on standard output, which would corrupt `graphenas env --json`: that output is dropped.
+func newBackend(config string) (b compute.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
@@ -135,29 +167,34 @@ func newBackend(config string) (b backends.Backend, err error) {
 		os.Stdout = devNull
 		defer func() { os.Stdout = stdout; devNull.Close() }()
 	}
-	return backends.NewWithConfig(config)
+	return compute.NewWithConfig(config)
 }
 
-// shortName maps a GoMLX configuration to the back-end's common name.
+// IsXLA reports whether b is an XLA (PJRT) back-end, where the child network is built from
+// GoMLX's own convolution and pooling ops with automatic differentiation.
+func IsXLA(b compute.Backend) bool { return b != nil && b.String() == XLA }
+
+// shortName maps a back-end configuration to the back-end's name, "go" or "xla".
 func shortName(cfg string) string {
 	name, _, _ := strings.Cut(cfg, ":")
-	if name == SimpleGo || name == "simplego" {
-		return "simplego"
-	}
 	return name
 }
 
 // PluginSearchPath returns the folders searched for PJRT plugins, in order: the folders of
-// $PJRT_PLUGIN_LIBRARY_PATH, gopjrt's standard folder /usr/local/lib/gomlx/pjrt, the per-user
-// ~/.local/lib/gomlx/pjrt, and the jax_plugins folders of the Python installations found.
+// $PJRT_PLUGIN_LIBRARY_PATH, go-xla's standard folders /usr/local/lib/go-xla and
+// ~/.local/lib/go-xla, those of its predecessor gopjrt (/usr/local/lib/gomlx/pjrt,
+// ~/.local/lib/gomlx/pjrt), and the jax_plugins folders of the Python installations found.
 func PluginSearchPath() []string {
 	var dirs []string
 	if p := os.Getenv("PJRT_PLUGIN_LIBRARY_PATH"); p != "" {
 		dirs = append(dirs, filepath.SplitList(p)...)
 	}
-	dirs = append(dirs, "/usr/local/lib/gomlx/pjrt")
-	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, ".local/lib/gomlx/pjrt"))
+	home, homeErr := os.UserHomeDir()
+	for _, sub := range []string{"go-xla", "gomlx/pjrt"} {
+		dirs = append(dirs, filepath.Join("/usr/local/lib", sub))
+		if homeErr == nil {
+			dirs = append(dirs, filepath.Join(home, ".local/lib", sub))
+		}
 	}
 	return append(dirs, pythonPluginDirs()...)
 }
@@ -193,7 +230,7 @@ func pythonPluginDirs() []string {
 	return dirs
 }
 
-// FindPlugins lists the PJRT plugins in dirs: files named as gopjrt expects
+// FindPlugins lists the PJRT plugins in dirs: files named as go-xla expects
 // (pjrt_c_api_<name>_plugin.so, pjrt-plugin-<name>.so, pjrt_plugin_<name>.so) and the
 // xla_cuda*/xla_cuda_plugin.so of Python's jax-cuda PJRT packages. It only looks at file names.
 func FindPlugins(dirs []string) []Plugin {

@@ -14,12 +14,12 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/backends"
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/graphenas/graphenas/graphenas/space"
 )
@@ -152,13 +152,13 @@ type Stats struct {
 type Controller struct {
 	cfg     Config
 	sp      space.Space
-	backend backends.Backend
-	ctx     *context.Context
+	backend compute.Backend
+	store   *model.Store
 	pcg     *rand.PCG // the generator's state, saved with the controller
 	rng     *rand.Rand
 	step    int
 
-	policyExec, criticExec, trainExec *context.Exec
+	policyExec, criticExec, trainExec *model.Exec
 	dist                              *tensors.Tensor
 
 	history  []transition // the last K+1 transitions, for returns
@@ -179,43 +179,43 @@ func (c *Controller) scale() float64 {
 }
 
 // New returns a controller for sp with fresh weights.
-func New(backend backends.Backend, sp space.Space, cfg Config) (*Controller, error) {
+func New(backend compute.Backend, sp space.Space, cfg Config) (*Controller, error) {
 	cfg = cfg.withDefaults()
 	cfg.NumOps = len(sp.OpNames())
 	if cfg.K < 1 || cfg.Gamma < 0 || cfg.Gamma > 1 || cfg.Hidden < 1 || cfg.Layers < 0 || cfg.LearningRate <= 0 {
 		return nil, fmt.Errorf("controller: invalid configuration %+v", cfg)
 	}
 	pcg := rand.NewPCG(cfg.Seed, 0xC0A7)
-	c := &Controller{cfg: cfg, sp: sp, backend: backend, ctx: context.New().Checked(false), // encoder shared by actor and critic
+	c := &Controller{cfg: cfg, sp: sp, backend: backend, store: model.NewStore(), // encoder shared by actor and critic
 		pcg: pcg, rng: rand.New(pcg)}
-	if err := c.ctx.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
+	if err := c.store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
-	c.ctx = c.ctx.WithInitializer(lecunNormal(c.ctx))
+	root := c.store.RootScope().WithInitializer(lecunNormal(c.store))
 	c.dist = distanceCodes(sp.MaxNodes())
 	var err error
-	c.policyExec, err = context.NewExec(backend, c.ctx, func(ctx *context.Context, in []*Node) []*Node {
+	c.policyExec, err = model.NewExec(backend, c.store, func(_ *model.Scope, in []*Node) []*Node {
 		feats, pred, succ, adj := in[0], in[1], in[2], in[3]
 		m := masks{in[4], in[5], in[6], in[7], in[8]}
-		h := encode(ctx, cfg, feats, pred, succ)
-		p := policy(ctx, cfg, h, feats, adj, m, in[10], in[9])
+		h := encode(root, cfg, feats, pred, succ)
+		p := policy(root, cfg, h, feats, adj, m, in[10], in[9])
 		return []*Node{p.kind, p.node, p.op, p.src, p.dst}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
-	c.criticExec, err = context.NewExec(backend, c.ctx, func(ctx *context.Context, in []*Node) []*Node {
-		hb := encode(ctx, cfg, in[0], in[1], in[2])
-		ha := encode(ctx, cfg, in[3], in[4], in[5])
-		mean, std := critic(ctx, cfg, hb, ha, in[0], in[3])
+	c.criticExec, err = model.NewExec(backend, c.store, func(_ *model.Scope, in []*Node) []*Node {
+		hb := encode(root, cfg, in[0], in[1], in[2])
+		ha := encode(root, cfg, in[3], in[4], in[5])
+		mean, std := critic(root, cfg, hb, ha, in[0], in[3])
 		return []*Node{mean, std}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
-	opt := optimizers.Adam().LearningRate(cfg.LearningRate).Done()
-	c.trainExec, err = context.NewExec(backend, c.ctx, func(ctx *context.Context, in []*Node) []*Node {
-		return trainGraph(ctx, cfg, opt, in)
+	opt := optimizer.Adam().LearningRate(cfg.LearningRate).Done()
+	c.trainExec, err = model.NewExec(backend, c.store, func(_ *model.Scope, in []*Node) []*Node {
+		return trainGraph(root, cfg, opt, in)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
@@ -419,7 +419,7 @@ func (c *Controller) train(rows []transition, criticWeights, actorWeights []floa
 // the after-graphs (feats, pred, succ), the action one-hots (kind, node, op, src, dst), returns,
 // critic weights, actor weights, baseline, entropy bonus, the all-edit critic tables (op, dst)
 // and whether to use them. Outputs: critic loss, actor loss, mean entropy.
-func trainGraph(ctx *context.Context, cfg Config, opt optimizers.Interface, in []*Node) []*Node {
+func trainGraph(scope *model.Scope, cfg Config, opt optimizer.Interface, in []*Node) []*Node {
 	feats, pred, succ, adj := in[0], in[1], in[2], in[3]
 	m := masks{in[4], in[5], in[6], in[7], in[8]}
 	dist := in[9]
@@ -429,9 +429,9 @@ func trainGraph(ctx *context.Context, cfg Config, opt optimizers.Interface, in [
 	qOp, qDst, allActions := in[23], in[24], in[25]
 	g := feats.Graph()
 
-	hb := encode(ctx, cfg, feats, pred, succ)
-	ha := encode(ctx, cfg, aFeats, aPred, aSucc)
-	mean, std := critic(ctx, cfg, hb, ha, feats, aFeats)
+	hb := encode(scope, cfg, feats, pred, succ)
+	ha := encode(scope, cfg, aFeats, aPred, aSucc)
+	mean, std := critic(scope, cfg, hb, ha, feats, aFeats)
 	// Gaussian negative log-likelihood of the realised returns.
 	z := Div(Sub(returns, mean), std)
 	nll := Add(Log(std), AddScalar(MulScalar(Mul(z, z), 0.5), 0.5*math.Log(2*math.Pi)))
@@ -439,7 +439,7 @@ func trainGraph(ctx *context.Context, cfg Config, opt optimizers.Interface, in [
 
 	// log π(action) at β = 1, the policy's own distribution.
 	one := ScalarOne(g, feats.DType())
-	p := policy(ctx, cfg, hb, feats, adj, m, one, dist)
+	p := policy(scope, cfg, hb, feats, adj, m, one, dist)
 	logp := ReduceSum(Mul(kindOH, p.kind), 1)
 	logp = Add(logp, ReduceSum(Mul(nodeOH, p.node), 1))
 	logp = Add(logp, ReduceSum(Mul(opOH, Einsum("tn,tno->to", nodeOH, p.op)), 1))
@@ -451,8 +451,8 @@ func trainGraph(ctx *context.Context, cfg Config, opt optimizers.Interface, in [
 	pKindAll := Exp(p.kind)
 	expOp := ReduceSum(Mul(Exp(p.node), ReduceSum(Mul(Exp(p.op), qOp), 2)), 1)    // Σ_n p(n) Σ_o p(o|n) q
 	expEdge := ReduceSum(Mul(Exp(p.src), ReduceSum(Mul(Exp(p.dst), qDst), 2)), 1) // Σ_i p(i) Σ_j p(j|i) q
-	expected := Sub(Add(Mul(Reshape(Dot(pKindAll, Const(g, [][]float32{{1}, {0}})), -1), expOp),
-		Mul(Reshape(Dot(pKindAll, Const(g, [][]float32{{0}, {1}})), -1), expEdge)), baseline)
+	expected := Sub(Add(Mul(Reshape(Dot(pKindAll, Const(g, [][]float32{{1}, {0}})).Product(), -1), expOp),
+		Mul(Reshape(Dot(pKindAll, Const(g, [][]float32{{0}, {1}})).Product(), -1), expEdge)), baseline)
 	perRow := Add(Mul(allActions, expected), Mul(OneMinus(allActions), reinforce))
 	actorLoss := Div(ReduceAllSum(Mul(aw, perRow)), Max(ReduceAllSum(aw), one))
 
@@ -462,25 +462,25 @@ func trainGraph(ctx *context.Context, cfg Config, opt optimizers.Interface, in [
 	opPart := Add(ent(p.node, 1), ReduceSum(Mul(Exp(p.node), ent(p.op, 2)), 1))
 	edgePart := Add(ent(p.src, 1), ReduceSum(Mul(Exp(p.src), ent(p.dst, 2)), 1))
 	// Column selection by products, not slices: simplego cannot differentiate Slice.
-	pOp := Reshape(Dot(pKind, Const(g, [][]float32{{1}, {0}})), -1)
-	pEdge := Reshape(Dot(pKind, Const(g, [][]float32{{0}, {1}})), -1)
+	pOp := Reshape(Dot(pKind, Const(g, [][]float32{{1}, {0}})).Product(), -1)
+	pEdge := Reshape(Dot(pKind, Const(g, [][]float32{{0}, {1}})).Product(), -1)
 	entropy := Add(ent(p.kind, 1), Add(Mul(pOp, opPart), Mul(pEdge, edgePart)))
 	meanEntropy := Div(ReduceAllSum(Mul(aw, entropy)), Max(ReduceAllSum(aw), one))
 
 	loss := Sub(Add(criticLoss, MulScalar(actorLoss, cfg.ActorWeight)), Mul(entropyBonus, meanEntropy))
-	opt.UpdateGraph(ctx, g, loss)
+	opt.UpdateGraph(scope, g, loss)
 	return []*Node{criticLoss, actorLoss, meanEntropy}
 }
 
-// lecunNormal initialises weights with N(0, 1/fan-in) from the context's seeded generator, and
+// lecunNormal initialises weights with N(0, 1/fan-in) from the store's seeded generator, and
 // biases with zeros. He's N(0, 2/fan-in) assumes ReLU's mean squared slope of 1/2; fuzzy ReLU's
 // slope reaches 2, and He's scale made the outputs of the 5-layer critic grow about 30×.
-func lecunNormal(ctx *context.Context) context.VariableInitializer {
+func lecunNormal(store *model.Store) model.VariableInitializer {
 	return func(g *Graph, shape shapes.Shape) *Node {
 		if shape.Rank() <= 1 || !shape.DType.IsFloat() {
 			return Zeros(g, shape)
 		}
-		return MulScalar(ctx.RandomNormal(g, shape), 1/math.Sqrt(float64(shape.Dimensions[0])))
+		return MulScalar(store.RandomNormal(g, shape), 1/math.Sqrt(float64(shape.Dimensions[0])))
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/activation"
 	"github.com/graphenas/graphenas/graphenas/arch"
@@ -17,11 +17,11 @@ import (
 	"github.com/graphenas/graphenas/graphenas/stats"
 )
 
-var testBackend backends.Backend
+var testBackend compute.Backend
 
-func getBackend(t testing.TB) backends.Backend {
+func getBackend(t testing.TB) compute.Backend {
 	if testBackend == nil {
-		b, err := backend.NewSimpleGo()
+		b, err := backend.NewGo()
 		if err != nil {
 			t.Fatal(err)
 		}

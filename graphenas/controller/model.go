@@ -1,9 +1,9 @@
 package controller
 
 import (
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/layers"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/graphenas/graphenas/graphenas/activation"
 )
@@ -12,19 +12,20 @@ import (
 // Shapes: feats [T, N, F]; pred, succ [T, N, N] (row-normalised adjacency: pred[t,i,j] = 1/indeg(i)
 // when j → i, succ[t,i,j] = 1/outdeg(i) when i → j).
 
-// dense is a linear layer with bias in its own scope.
-func dense(ctx *context.Context, scope string, x *Node, out int) *Node {
-	return layers.Dense(ctx.In(scope), x, true, out)
+// dense is a linear layer with bias in its own scope. At, not In: the encoder is built twice in
+// one graph (the graphs before and after an edit) over the same weights.
+func dense(scope *model.Scope, name string, x *Node, out int) *Node {
+	return layers.Dense(scope.At("%s", name), x, true, out)
 }
 
 // encode embeds every node: a feature MLP, then GraphSAGE-style layers (Hamilton et al. 2017,
 // arXiv:1706.02216) that aggregate predecessors and successors separately, each with a skip link.
 // [T, N, F] → [T, N, D].
-func encode(ctx *context.Context, cfg Config, feats, pred, succ *Node) *Node {
-	ctx = ctx.In("encoder")
-	h := activation.FuzzyReLU(dense(ctx, "features", feats, cfg.Hidden)) // [T, N, D]
+func encode(scope *model.Scope, cfg Config, feats, pred, succ *Node) *Node {
+	scope = scope.At("encoder")
+	h := activation.FuzzyReLU(dense(scope, "features", feats, cfg.Hidden)) // [T, N, D]
 	for l := 0; l < cfg.Layers; l++ {
-		c := ctx.Inf("sage_%d", l)
+		c := scope.At("sage_%d", l)
 		fromPred := Einsum("tij,tjd->tid", pred, dense(c, "pred", h, cfg.Hidden)) // mean over predecessors
 		fromSucc := Einsum("tij,tjd->tid", succ, dense(c, "succ", h, cfg.Hidden)) // mean over successors
 		self := dense(c, "self", h, cfg.Hidden)
@@ -64,15 +65,15 @@ func maskedLogSoftmax(logits, mask, beta *Node, axis int) *Node {
 }
 
 // policy computes the actor's tables from node embeddings h [T, N, D] and features.
-func policy(ctx *context.Context, cfg Config, h, feats, adj *Node, m masks, beta *Node, distCode *Node) policyHeads {
-	ctx = ctx.In("actor")
+func policy(scope *model.Scope, cfg Config, h, feats, adj *Node, m masks, beta *Node, distCode *Node) policyHeads {
+	scope = scope.At("actor")
 	t, n := h.Shape().Dimensions[0], h.Shape().Dimensions[1]
 	pooled := ReduceMean(h, 1) // [T, D]
-	kind := dense(ctx, "kind", activation.FuzzyReLU(dense(ctx, "kind_hidden", pooled, cfg.Hidden)), 2)
-	node := Reshape(dense(ctx, "node", h, 1), t, n)
+	kind := dense(scope, "kind", activation.FuzzyReLU(dense(scope, "kind_hidden", pooled, cfg.Hidden)), 2)
+	node := Reshape(dense(scope, "node", h, 1), t, n)
 	hf := Concatenate([]*Node{h, feats}, -1)
-	op := dense(ctx, "op", activation.FuzzyReLU(dense(ctx, "op_hidden", hf, cfg.Hidden)), cfg.NumOps)
-	src := Reshape(dense(ctx, "src", h, 1), t, n)
+	op := dense(scope, "op", activation.FuzzyReLU(dense(scope, "op_hidden", hf, cfg.Hidden)), cfg.NumOps)
+	src := Reshape(dense(scope, "src", h, 1), t, n)
 	// Destination given source: an MLP on both endpoints, their distance (binary code of j − i)
 	// and the current edge bit. [T, N, N, 2D + bits + 1]
 	d := h.Shape().Dimensions[2]
@@ -81,7 +82,7 @@ func policy(ctx *context.Context, cfg Config, h, feats, adj *Node, m masks, beta
 	bits := distCode.Shape().Dimensions[2]
 	dist := BroadcastToDims(Reshape(distCode, 1, n, n, bits), t, n, n, bits)
 	pair := Concatenate([]*Node{hi, hj, dist, Reshape(adj, t, n, n, 1)}, -1)
-	dst := Reshape(dense(ctx, "dst", activation.FuzzyReLU(dense(ctx, "dst_hidden", pair, cfg.Hidden)), 1), t, n, n)
+	dst := Reshape(dense(scope, "dst", activation.FuzzyReLU(dense(scope, "dst_hidden", pair, cfg.Hidden)), 1), t, n, n)
 	return policyHeads{
 		kind: maskedLogSoftmax(kind, m.kind, beta, 1),
 		node: maskedLogSoftmax(node, m.node, beta, 1),
@@ -95,14 +96,14 @@ func policy(ctx *context.Context, cfg Config, h, feats, adj *Node, m masks, beta
 // embedded as hBefore (features fBefore) to the one embedded as hAfter: [T] and [T]. Both graphs
 // have the same nodes, so besides each graph's mean embedding it sees the edit itself: the summed
 // change of the embeddings and of the raw features (which, for an op change, is the op swapped).
-func critic(ctx *context.Context, cfg Config, hBefore, hAfter, fBefore, fAfter *Node) (mean, std *Node) {
-	ctx = ctx.In("critic")
+func critic(scope *model.Scope, cfg Config, hBefore, hAfter, fBefore, fAfter *Node) (mean, std *Node) {
+	scope = scope.At("critic")
 	b, a := ReduceMean(hBefore, 1), ReduceMean(hAfter, 1) // [T, D]
 	z := Concatenate([]*Node{b, a, ReduceSum(Sub(hAfter, hBefore), 1), ReduceSum(Sub(fAfter, fBefore), 1)}, -1)
-	z = activation.FuzzyReLU(dense(ctx, "hidden_1", z, cfg.Hidden))
-	z = activation.FuzzyReLU(dense(ctx, "hidden_2", z, cfg.Hidden))
+	z = activation.FuzzyReLU(dense(scope, "hidden_1", z, cfg.Hidden))
+	z = activation.FuzzyReLU(dense(scope, "hidden_2", z, cfg.Hidden))
 	t := z.Shape().Dimensions[0]
-	mean = Reshape(dense(ctx, "mean", z, 1), t)
-	std = AddScalar(Softplus(Reshape(dense(ctx, "std", z, 1), t)), 1e-3)
+	mean = Reshape(dense(scope, "mean", z, 1), t)
+	std = AddScalar(Softplus(Reshape(dense(scope, "std", z, 1), t)), 1e-3)
 	return mean, std
 }

@@ -103,7 +103,7 @@ func (c *Controller) Save(w io.Writer) error {
 	}
 	st := savedState{Version: stateVersion, Space: c.sp.Name(), Config: c.cfg, Step: c.step, Baseline: c.baseline,
 		RNG: rngState, SumSq: c.sumSq, Count: c.count, History: saveTransitions(c.history), Replay: saveTransitions(c.replay)}
-	if st.Vars, err = varstore.Snapshot(c.ctx); err != nil {
+	if st.Vars, err = varstore.Snapshot(c.store); err != nil {
 		return fmt.Errorf("controller: saving variables: %w", err)
 	}
 	if err := gob.NewEncoder(w).Encode(st); err != nil {
@@ -142,7 +142,7 @@ func Load(r io.Reader, like *Controller) (*Controller, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := varstore.Restore(c.ctx, st.Vars, false); err != nil {
+	if err := varstore.Restore(c.store, st.Vars, false); err != nil {
 		return nil, fmt.Errorf("controller: state: %w", err)
 	}
 	if err := c.pcg.UnmarshalBinary(st.RNG); err != nil {

@@ -1,5 +1,6 @@
 // Package envreport describes the environment GraphEnas runs in: the back-end it chose and why,
-// the PJRT plugin, the data sets found, and the versions of Go and GoMLX. The command line's
+// the PJRT plugin, whether the Go back-end has its SIMD kernels, the data sets found, and the
+// versions of Go, GoMLX, compute and go-xla. The command line's
 // `graphenas env` prints it; notebooks show it in their first cell.
 package envreport
 
@@ -7,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -34,8 +36,15 @@ type Report struct {
 	Datasets     []Dataset `json:"datasets"`
 	GoVersion    string    `json:"go_version"`
 	GoMLXVersion string    `json:"gomlx_version"`
-	GopjrtVer    string    `json:"gopjrt_version"`
-	CPUs         int       `json:"cpus"`
+	// ComputeVersion is github.com/gomlx/compute's, which holds the Go back-end.
+	ComputeVersion string `json:"compute_version"`
+	// GoXLAVersion is github.com/gomlx/go-xla's (PJRT), the successor of gopjrt.
+	GoXLAVersion string `json:"go_xla_version"`
+	// SIMD says whether the Go back-end's matrix products have their SIMD kernels in this binary.
+	SIMD backend.SIMDReport `json:"simd"`
+	// AutoInstall says whether go-xla may download PJRT plugins, and how to allow it.
+	AutoInstall string `json:"pjrt_auto_install"`
+	CPUs        int    `json:"cpus"`
 }
 
 // Collect builds the report. With start true it also starts the chosen back-end, so that a
@@ -52,7 +61,11 @@ func Collect(start bool) Report {
 		}
 	}
 	r := Report{Choice: choice, GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
-		GoMLXVersion: moduleVersion("github.com/gomlx/gomlx"), GopjrtVer: moduleVersion("github.com/gomlx/gopjrt")}
+		GoMLXVersion:   moduleVersion("github.com/gomlx/gomlx"),
+		ComputeVersion: moduleVersion("github.com/gomlx/compute"),
+		GoXLAVersion:   moduleVersion("github.com/gomlx/go-xla"),
+		SIMD:           backend.SIMD(),
+		AutoInstall:    autoInstall()}
 	for _, name := range []string{data.FashionMNIST, data.CIFAR10} {
 		d := Dataset{Name: name}
 		ds, err := data.Load(name, "")
@@ -65,6 +78,14 @@ func Collect(start bool) Report {
 		r.Datasets = append(r.Datasets, d)
 	}
 	return r
+}
+
+// autoInstall says whether go-xla may download PJRT plugins in this process.
+func autoInstall() string {
+	if os.Getenv(backend.EnvAutoInstall) == "1" {
+		return "on ($" + backend.EnvAutoInstall + "=1): go-xla may download PJRT plugins into ~/.local/lib/go-xla"
+	}
+	return "off: nothing is downloaded; set " + backend.EnvAutoInstall + "=1 to let go-xla install the PJRT plugins it knows"
 }
 
 // moduleVersion returns the version of a module linked into the binary, or "unknown".
@@ -109,7 +130,13 @@ func (r Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  %-14s not available: %s\n", d.Name, d.Error)
 		}
 	}
-	fmt.Fprintf(&b, "versions:   %s, GoMLX %s, gopjrt %s, %d CPUs\n", r.GoVersion, r.GoMLXVersion, r.GopjrtVer, r.CPUs)
+	if r.SIMD.Built {
+		fmt.Fprintf(&b, "SIMD:       Go back-end matmul kernels built (%s on this CPU)\n", r.SIMD.Kernel)
+	} else {
+		fmt.Fprintf(&b, "SIMD:       WARNING: not built; %s\n", r.SIMD.Fix)
+	}
+	fmt.Fprintf(&b, "PJRT auto-install: %s\n", r.AutoInstall)
+	fmt.Fprintf(&b, "versions:   %s, GoMLX %s, compute %s, go-xla %s, %d CPUs\n", r.GoVersion, r.GoMLXVersion, r.ComputeVersion, r.GoXLAVersion, r.CPUs)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

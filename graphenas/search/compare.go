@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/stats"
@@ -79,7 +79,7 @@ type CompareResult struct {
 const runFile = "run.json"
 
 // Compare runs the comparison and writes compare.json and compare.md to cfg.Dir.
-func Compare(b backends.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareResult, error) {
+func Compare(b compute.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareResult, error) {
 	if len(cfg.Strategies) == 0 {
 		cfg.Strategies = Strategies()
 	}
@@ -114,7 +114,7 @@ func Compare(b backends.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareR
 }
 
 // compareOne runs (or reads back, or resumes) one search of a comparison and retrains its pick.
-func compareOne(b backends.Backend, ds *data.Dataset, cfg CompareConfig, strategy string, seed uint64) (CompareRun, error) {
+func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy string, seed uint64) (CompareRun, error) {
 	run := CompareRun{Strategy: strategy, Seed: seed, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("%s-seed%d", strategy, seed))}
 	if raw, err := os.ReadFile(filepath.Join(run.Dir, runFile)); err == nil {
 		if err := json.Unmarshal(raw, &run); err != nil {

@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/data"
@@ -60,7 +60,7 @@ type RetrainResult struct {
 
 // Retrain trains architecture a from fresh weights on the whole training set of ds with a
 // warm-up and cosine learning-rate schedule, then tests it on the test set.
-func Retrain(b backends.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfig) (RetrainResult, error) {
+func Retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfig) (RetrainResult, error) {
 	var res RetrainResult
 	if a == nil {
 		return res, fmt.Errorf("search: retrain: nil architecture")

@@ -16,7 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/controller"
@@ -64,7 +64,7 @@ func (r *runDir) appendRecord(rec StepRecord) error {
 
 // Create starts a search whose log and checkpoints go to dir (created if needed). It refuses a
 // directory that already holds a search: continue that one with Resume.
-func Create(b backends.Backend, ds *data.Dataset, cfg Config, dir string) (*Search, error) {
+func Create(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Search, error) {
 	for _, name := range []string{StepsFile, CheckpointFile, PrevCheckpointFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			return nil, fmt.Errorf("search: %s already holds a search (%s): resume it, or choose another directory", dir, name)
@@ -111,7 +111,7 @@ func (s *Search) Close() error {
 // (Create). A notebook cell runs as a fresh program, so each cell opens the search, steps, and
 // closes it. The configuration of a resumed search is the saved one; Open refuses to resume a
 // search whose strategy or seed differ from cfg's.
-func Open(b backends.Backend, ds *data.Dataset, cfg Config, dir string) (*Search, error) {
+func Open(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Search, error) {
 	_, errCk := os.Stat(filepath.Join(dir, CheckpointFile))
 	_, errPrev := os.Stat(filepath.Join(dir, PrevCheckpointFile))
 	if errCk != nil && errPrev != nil {
@@ -260,7 +260,7 @@ func readCheckpoint(path string) (*checkpointState, error) {
 // checkpoint and rewrites steps.jsonl to the steps that checkpoint holds, so steps logged after
 // it (by a run that was killed) are done again, identically with a batch budget. A corrupt or
 // incompatible checkpoint gives an error naming the file and changes nothing in dir.
-func Resume(b backends.Backend, ds *data.Dataset, dir string) (*Search, error) {
+func Resume(b compute.Backend, ds *data.Dataset, dir string) (*Search, error) {
 	path := filepath.Join(dir, CheckpointFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		// A crash between the two renames of Checkpoint leaves only the previous one.
@@ -303,7 +303,7 @@ func Resume(b backends.Backend, ds *data.Dataset, dir string) (*Search, error) {
 }
 
 // restore builds a search from a checked checkpoint; it touches no file.
-func restore(b backends.Backend, ds *data.Dataset, st *checkpointState) (*Search, error) {
+func restore(b compute.Backend, ds *data.Dataset, st *checkpointState) (*Search, error) {
 	if fp := datasetFingerprint(ds); fp != st.Dataset {
 		return nil, fmt.Errorf("it was made on data set %s, not %s", st.Dataset, fp)
 	}

@@ -28,7 +28,7 @@ func runData() *data.Dataset { return data.SyntheticDataset(300, 64, 8, 8, 1, 4,
 
 func create(t *testing.T, strategy, dir string) *Search {
 	t.Helper()
-	b, err := backend.NewSimpleGo()
+	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func create(t *testing.T, strategy, dir string) *Search {
 
 func resume(t *testing.T, dir string) (*Search, error) {
 	t.Helper()
-	b, err := backend.NewSimpleGo()
+	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func logWithoutTiming(t *testing.T, dir string) []string {
 
 func weightBytes(t *testing.T, s *Search) []varstore.Var {
 	t.Helper()
-	vars, err := varstore.Snapshot(s.Supergraph().Context())
+	vars, err := varstore.Snapshot(s.Supergraph().Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestCorruptCheckpoint(t *testing.T) {
 		t.Fatalf("resumed at %d steps", r.Steps())
 	}
 	// A checkpoint of another data set is refused.
-	b, _ := backend.NewSimpleGo()
+	b, _ := backend.NewGo()
 	if _, err := Resume(b, data.SyntheticDataset(300, 64, 8, 8, 1, 4, 99), dir); err == nil || !strings.Contains(err.Error(), "data set") {
 		t.Fatalf("want a data-set error, got %v", err)
 	}
@@ -248,7 +248,7 @@ func TestEvolutionPopulation(t *testing.T) {
 }
 
 func TestRetrainBeatsChance(t *testing.T) {
-	b, err := backend.NewSimpleGo()
+	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestRetrainBeatsChance(t *testing.T) {
 }
 
 func TestCompareWritesTablesAndResumes(t *testing.T) {
-	b, err := backend.NewSimpleGo()
+	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestCompareWritesTablesAndResumes(t *testing.T) {
 }
 
 func TestOpenCreatesThenResumes(t *testing.T) {
-	b, _ := backend.NewSimpleGo()
+	b, _ := backend.NewGo()
 	dir := t.TempDir()
 	cfg := runConfig(StrategyRandom)
 	var lines []string
@@ -346,7 +346,7 @@ func TestOpenCreatesThenResumes(t *testing.T) {
 }
 
 func TestCreateThenCloseIsResumable(t *testing.T) {
-	b, _ := backend.NewSimpleGo()
+	b, _ := backend.NewGo()
 	dir := t.TempDir()
 	s, err := Open(b, runData(), runConfig(StrategyGraphEnas), dir)
 	if err != nil {

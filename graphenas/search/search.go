@@ -15,7 +15,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/controller"
@@ -152,7 +152,7 @@ type Timing struct {
 // Search is a running search.
 type Search struct {
 	cfg     Config
-	backend backends.Backend
+	backend compute.Backend
 	sg      *supergraph.Supergraph
 	ctrl    *controller.Controller
 	sp      space.Supergraph
@@ -180,11 +180,11 @@ type member struct {
 }
 
 // New starts a search on ds from a random architecture, without a run directory.
-func New(b backends.Backend, ds *data.Dataset, cfg Config) (*Search, error) {
+func New(b compute.Backend, ds *data.Dataset, cfg Config) (*Search, error) {
 	return newSearch(b, ds, cfg)
 }
 
-func newSearch(b backends.Backend, ds *data.Dataset, cfg Config) (*Search, error) {
+func newSearch(b compute.Backend, ds *data.Dataset, cfg Config) (*Search, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 
 func tinySearch(t *testing.T, strategy string) *Search {
 	t.Helper()
-	b, err := backend.NewSimpleGo()
+	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}

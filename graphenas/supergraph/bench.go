@@ -6,9 +6,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/data"
@@ -34,7 +34,7 @@ type ChildBench struct {
 // BenchChild measures the child network of cfg on ds for about seconds: training and evaluation
 // throughput on ReferenceArch, the extra cost of the first batch of a new architecture (graph
 // building and compilation), and the cost of switching to a cached one.
-func BenchChild(backend backends.Backend, backendName string, ds *data.Dataset, cfg Config, seconds float64) (ChildBench, error) {
+func BenchChild(backend compute.Backend, backendName string, ds *data.Dataset, cfg Config, seconds float64) (ChildBench, error) {
 	res := ChildBench{Backend: backendName, Arch: ReferenceArch, SecondsRequested: seconds}
 	sg, err := New(backend, ds, cfg)
 	if err != nil {
@@ -138,7 +138,7 @@ type OpBench struct {
 
 // BenchOps times every op of the catalogue, plus a 1×1 link, batch-norm and fuzzy ReLU, on a
 // [b, h, w, c] activation: the forward pass alone, and forward plus the hand-written backward.
-func BenchOps(backend backends.Backend, b, h, w, c, repeats int) ([]OpBench, error) {
+func BenchOps(backend compute.Backend, b, h, w, c, repeats int) ([]OpBench, error) {
 	type layer struct {
 		name string
 		fn   func(t *tape, x *Node) *Node

@@ -40,6 +40,10 @@ type Config struct {
 	FullTraining bool
 	// CacheSize bounds the number of architectures whose executables are kept.
 	CacheSize int
+	// Kernels chooses the layers' formulation: KernelsGo (hand-written backward pass, fast on
+	// the Go back-end), KernelsXLA (GoMLX's convolutions with autodiff, for XLA), or
+	// KernelsAuto (empty: by back-end). Both compute the same network on the same weights.
+	Kernels string
 }
 
 // DefaultConfig returns the original GraphEnas child network: 5 nodes, 20 channels, 4 layers

@@ -27,10 +27,10 @@ func TestGPUCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("back-end %s: %s (plugin %s) %s", choice.Name, choice.Reason, choice.Plugin, choice.Warning)
-	if choice.Name != "stablehlo" {
+	if choice.Name != backend.XLA {
 		t.Fatalf("no accelerator back-end: %s %s", choice.Reason, choice.Warning)
 	}
-	cpu, err := backend.NewSimpleGo()
+	cpu, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,46 +1,55 @@
 package supergraph
 
 import (
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gopjrt/dtypes"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 )
 
-// The child network of one architecture (DESIGN.md §2), built as a GoMLX graph over the shared
-// weights. Shapes are for the default configuration on Fashion-MNIST (B=64, 28×28×1, C=20, L=4).
+// The child network of one architecture (graphenas/DESIGN.md §2), built as a GoMLX graph over the
+// shared weights. Shapes are for the default configuration on Fashion-MNIST (B=64, 28×28×1,
+// C=20, L=4).
 
-// network builds one architecture's graph over the weights in ctx. With a tape it is the
-// training graph (batch statistics, backward recorded); without, the inference graph.
+// network builds one architecture's graph over the weights in store, with the layers of one
+// back-end (see kernels). A training graph also collects what the update needs: every weight
+// read, and every batch-norm's batch statistics.
 type network struct {
-	cfg  Config
-	ctx  *context.Context
-	g    *Graph
-	tape *tape // nil for inference.
+	cfg      Config
+	store    *model.Store
+	g        *Graph
+	k        kernels
+	training bool
 
 	// used maps each weight variable read by the graph to its value node, for the update.
-	used map[*context.Variable]*Node
+	used map[*model.Variable]*Node
 	// bnStats collects (running mean, running var, batch mean, batch var) per batch-norm.
 	bnStats []bnStat
 }
 
 type bnStat struct {
-	runMean, runVar *context.Variable
+	runMean, runVar *model.Variable
 	mean, variance  *Node
 	count           int
 }
 
+// variable returns the shared weight scope/name; every one is made by newWeights.
+func (n *network) variable(scope, name string) *model.Variable {
+	v := n.store.GetVariable(model.JoinPath(scope, name))
+	if v == nil {
+		panic("supergraph: missing weight " + scope + "/" + name) // a programming error.
+	}
+	return v
+}
+
 // param returns the value node of the shared weight scope/name, recording it as used.
 func (n *network) param(scope, name string) *Node {
-	v := n.ctx.InspectVariable(scope, name)
-	if v == nil {
-		panic("supergraph: missing weight " + scope + "/" + name) // weights are all made by newWeights.
-	}
+	v := n.variable(scope, name)
 	if node, ok := n.used[v]; ok {
 		return node
 	}
-	node := v.ValueGraph(n.g)
+	node := v.NodeValue(n.g)
 	n.used[v] = node
 	return node
 }
@@ -48,18 +57,16 @@ func (n *network) param(scope, name string) *Node {
 // batchNorm normalises x with the batch-norm weights in scope.
 func (n *network) batchNorm(scope string, x *Node) *Node {
 	gamma, beta := n.param(scope, "gamma"), n.param(scope, "beta")
-	if n.tape == nil && n.cfg.EvalBatchStats {
-		y, _, _ := batchNormTrain(nil, x, gamma, beta)
-		return y
-	}
-	if n.tape == nil {
+	if !n.training && !n.cfg.EvalBatchStats {
 		return batchNormInfer(x, gamma, beta, n.param(scope, "running_mean"), n.param(scope, "running_var"))
 	}
-	y, mean, variance := batchNormTrain(n.tape, x, gamma, beta)
-	d := x.Shape().Dimensions
-	n.bnStats = append(n.bnStats, bnStat{
-		runMean: n.ctx.InspectVariable(scope, "running_mean"), runVar: n.ctx.InspectVariable(scope, "running_var"),
-		mean: mean, variance: variance, count: d[0] * d[1] * d[2]})
+	y, mean, variance := n.k.batchNorm(x, gamma, beta)
+	if n.training {
+		d := x.Shape().Dimensions
+		n.bnStats = append(n.bnStats, bnStat{
+			runMean: n.variable(scope, "running_mean"), runVar: n.variable(scope, "running_var"),
+			mean: mean, variance: variance, count: d[0] * d[1] * d[2]})
+	}
 	return y
 }
 
@@ -68,11 +75,11 @@ func (n *network) applyOp(j int, op arch.Op, x *Node) *Node {
 	scope := opScope(j, op)
 	switch op.Family() {
 	case arch.FamilyConv, arch.FamilyDilated:
-		return conv(n.tape, x, n.param(scope, "weights"), op.Kernel(), op.Dilation())
+		return n.k.conv(x, n.param(scope, "weights"), op.Kernel(), op.Dilation())
 	case arch.FamilyDepthwise:
-		return depthwiseConv(n.tape, x, n.param(scope, "weights"), op.Kernel())
+		return n.k.depthwise(x, n.param(scope, "weights"), op.Kernel())
 	case arch.FamilyPool:
-		return maxPool(n.tape, x, op.Kernel())
+		return n.k.maxPool(x, op.Kernel())
 	}
 	panic("supergraph: op without an implementation: " + op.String())
 }
@@ -82,11 +89,12 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 	N := a.N()
 	used := a.Live()
 	out := make([]*Node, N)
-
-	// Node 0, the stem: batch-norm of the image, then a 1×1 conv to C channels. [B, 28, 28, 20]
-	out[0] = pointwiseConv(n.tape, n.batchNorm(stemScope+"/bn", images), n.param(stemScope, "weights"))
 	b := images.Shape().Dimensions[0]
 	h, w := images.Shape().Dimensions[1], images.Shape().Dimensions[2]
+
+	// Node 0, the stem: batch-norm of the image, then a 1×1 conv to C channels. [B, 28, 28, 20]
+	out[0] = n.k.pointwise(n.batchNorm(stemScope+"/bn", images), n.param(stemScope, "weights"))
+	n.assertNodeShape(out[0], 0, b, h, w)
 
 	for j := 1; j < N; j++ {
 		if !used[j] {
@@ -99,14 +107,14 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 			if !used[i] {
 				continue // a node the input does not reach contributes nothing.
 			}
-			x := pointwiseConv(n.tape, out[i], n.param(linkScope(i, j), "weights"))
+			x := n.k.pointwise(out[i], n.param(linkScope(i, j), "weights"))
 			for s := n.cfg.Stage(i); s < n.cfg.Stage(j); s++ {
-				x = halve(n.tape, x)
+				x = n.k.halve(x)
 			}
 			if in == nil {
 				in = x
 			} else {
-				in = n.add(in, x)
+				in = n.k.add(in, x)
 			}
 		}
 		if in == nil { // only the output can lack a live input: a zero input of its shape.
@@ -117,72 +125,72 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 		if j < N-1 {
 			x = n.applyOp(j, a.Op(j), x)
 		}
-		out[j] = fuzzyReLU(n.tape, x)
+		out[j] = n.k.fuzzyReLU(x)
+		n.assertNodeShape(out[j], j, b, h, w)
 	}
 
 	// Head: global average pool, then a linear layer to the classes. [B, C_out] → [B, classes]
-	return linear(n.tape, globalAvgPool(n.tape, out[N-1]), n.param(headScope, "weights"), n.param(headScope, "bias"))
+	return n.k.linear(n.k.globalAvgPool(out[N-1]), n.param(headScope, "weights"), n.param(headScope, "bias"))
 }
 
-// add sums two activations, passing the gradient to both.
-func (n *network) add(x, y *Node) *Node {
-	s := Add(x, y)
-	n.tape.record(func() {
-		if d := n.tape.grad(s); d != nil {
-			n.tape.accumulate(x, d)
-			n.tape.accumulate(y, d)
-		}
-	})
-	return s
+// assertNodeShape panics (a programming error) unless x is node j's activation
+// [B, Hj, Wj, Cj] for images of h×w.
+func (n *network) assertNodeShape(x *Node, j, b, h, w int) {
+	hj, wj := n.cfg.NodeSize(j, h, w)
+	x.AssertDims(b, hj, wj, n.cfg.NodeChannels(j))
 }
 
-// trainStep builds one SGD-with-momentum step of architecture a: forward, the hand-written
-// backward, and the update of every weight the architecture uses (and of nothing else). If the
-// loss or any gradient is not finite, nothing is updated. Outputs: loss, correct count, finite
-// flag (1 or 0).
-func trainStep(cfg Config, ctx *context.Context, a *arch.Arch, images, labels, lr *Node) []*Node {
+// trainStep builds one SGD-with-momentum step of architecture a: forward, backward (by the
+// kernels' own means), and the update of every weight the architecture uses (and of nothing
+// else). If the loss or any gradient is not finite, nothing is updated. Outputs: loss, correct
+// count, finite flag (1 or 0).
+func trainStep(cfg Config, store *model.Store, k kernels, a *arch.Arch, images, labels, lr *Node) []*Node {
 	g := images.Graph()
-	n := &network{cfg: cfg, ctx: ctx, g: g, tape: newTape(), used: map[*context.Variable]*Node{}}
+	n := &network{cfg: cfg, store: store, g: g, k: k, training: true, used: map[*model.Variable]*Node{}}
 	logits := n.logits(a, images)
 	loss, correct := softmaxCrossEntropy(logits, labels)
-	n.tape.backward(logits, softmaxCrossEntropyGrad(logits, labels))
+
+	vars := sortedVars(n.used)
+	params := make([]*Node, len(vars))
+	for i, v := range vars {
+		params[i] = n.used[v]
+	}
+	grads := k.gradients(loss, logits, labels, params)
 
 	// One finiteness check over the loss and every gradient.
-	vars := sortedVars(n.used)
 	check := loss
-	grads := make([]*Node, len(vars))
-	for k, v := range vars {
-		grads[k] = n.tape.grad(n.used[v])
-		if grads[k] != nil {
-			check = Add(check, ReduceAllSum(grads[k]))
+	for _, gr := range grads {
+		if gr != nil {
+			check = Add(check, ReduceAllSum(gr))
 		}
 	}
 	finite := IsFinite(check)
 	momentum := ConstAs(loss, cfg.Momentum)
-	for k, v := range vars {
-		if grads[k] == nil {
+	for i, v := range vars {
+		if grads[i] == nil {
 			continue // read but not reached by the loss (e.g. an unused running statistic).
 		}
-		vel := ctx.InspectVariable(v.Scope(), v.Name()+velocitySuffix)
-		velNew := Add(Mul(momentum, vel.ValueGraph(g)), grads[k])
-		wNew := Sub(n.used[v], Mul(lr, velNew))
-		vel.SetValueGraph(Where(finite, velNew, vel.ValueGraph(g)))
-		v.SetValueGraph(Where(finite, wNew, n.used[v]))
+		vel := store.GetVariable(v.Path() + velocitySuffix)
+		velNew := Add(Mul(momentum, vel.NodeValue(g)), grads[i])
+		wNew := Sub(params[i], Mul(lr, velNew))
+		vel.SetNodeValue(Where(finite, velNew, vel.NodeValue(g)))
+		v.SetNodeValue(Where(finite, wNew, params[i]))
 	}
 	// Batch-norm running statistics (PyTorch's convention: unbiased variance).
 	bm := cfg.BNMomentum
 	for _, s := range n.bnStats {
-		unbiased := MulScalar(s.variance, float64(s.count)/float64(max(s.count-1, 1)))
-		rm, rv := s.runMean.ValueGraph(g), s.runVar.ValueGraph(g)
-		s.runMean.SetValueGraph(Where(finite, Add(MulScalar(rm, 1-bm), MulScalar(s.mean, bm)), rm))
-		s.runVar.SetValueGraph(Where(finite, Add(MulScalar(rv, 1-bm), MulScalar(unbiased, bm)), rv))
+		unbiased := MulScalar(StopGradient(s.variance), float64(s.count)/float64(max(s.count-1, 1)))
+		mean := StopGradient(s.mean)
+		rm, rv := s.runMean.NodeValue(g), s.runVar.NodeValue(g)
+		s.runMean.SetNodeValue(Where(finite, Add(MulScalar(rm, 1-bm), MulScalar(mean, bm)), rm))
+		s.runVar.SetNodeValue(Where(finite, Add(MulScalar(rv, 1-bm), MulScalar(unbiased, bm)), rv))
 	}
 	return []*Node{loss, correct, ConvertDType(finite, dtypes.Float32)}
 }
 
 // evalStep builds the inference graph of a: outputs the summed loss and the correct count.
-func evalStep(cfg Config, ctx *context.Context, a *arch.Arch, images, labels *Node) []*Node {
-	n := &network{cfg: cfg, ctx: ctx, g: images.Graph(), used: map[*context.Variable]*Node{}}
+func evalStep(cfg Config, store *model.Store, k kernels, a *arch.Arch, images, labels *Node) []*Node {
+	n := &network{cfg: cfg, store: store, g: images.Graph(), k: k, used: map[*model.Variable]*Node{}}
 	logits := n.logits(a, images)
 	loss, correct := softmaxCrossEntropy(logits, labels)
 	b := float64(images.Shape().Dimensions[0])

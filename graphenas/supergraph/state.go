@@ -29,7 +29,7 @@ func (s *Supergraph) State() (State, error) {
 	if st.RNG, err = s.pcg.MarshalBinary(); err != nil {
 		return st, fmt.Errorf("supergraph: saving the random state: %w", err)
 	}
-	if st.Vars, err = varstore.Snapshot(s.ctx); err != nil {
+	if st.Vars, err = varstore.Snapshot(s.store); err != nil {
 		return st, fmt.Errorf("supergraph: saving the weights: %w", err)
 	}
 	return st, nil
@@ -41,6 +41,7 @@ func (s *Supergraph) State() (State, error) {
 func (s *Supergraph) SetState(st State) error {
 	want, got := s.cfg, st.Config
 	want.CacheSize, got.CacheSize = 0, 0
+	want.Kernels, got.Kernels = "", "" // a run may continue on another back-end
 	if want != got {
 		return fmt.Errorf("supergraph: the saved state is for configuration %+v, this supergraph has %+v", got, want)
 	}
@@ -59,7 +60,7 @@ func (s *Supergraph) SetState(st State) error {
 	if err := rng.UnmarshalBinary(st.RNG); err != nil {
 		return fmt.Errorf("supergraph: saved random state: %w", err)
 	}
-	if err := varstore.Restore(s.ctx, st.Vars, true); err != nil {
+	if err := varstore.Restore(s.store, st.Vars, true); err != nil {
 		return fmt.Errorf("supergraph: saved weights: %w", err)
 	}
 	*s.pcg = rng

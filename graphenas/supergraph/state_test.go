@@ -4,7 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/graphenas/graphenas/graphenas/data"
 )
@@ -32,7 +33,7 @@ func TestStateRestoresExactly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tr, ev, snapshot(sg.Context())
+		return tr, ev, snapshot(sg.Store())
 	}
 	tr1, ev1, w1 := continueOn(first)
 
@@ -63,7 +64,7 @@ func TestSetStateRefusesOtherConfiguration(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.Channels = 6
 	other := newTiny(t, cfg, nil)
-	before := snapshot(other.Context())
+	before := snapshot(other.Store())
 	if err := other.SetState(st); err == nil || !strings.Contains(err.Error(), "configuration") {
 		t.Fatalf("want a configuration error, got %v", err)
 	}
@@ -72,7 +73,7 @@ func TestSetStateRefusesOtherConfiguration(t *testing.T) {
 	if err := same.SetState(st); err == nil || !strings.Contains(err.Error(), "bytes") {
 		t.Fatalf("want a byte-count error, got %v", err)
 	}
-	for name, v := range snapshot(other.Context()) {
+	for name, v := range snapshot(other.Store()) {
 		if !bitEqual(v, before[name]) {
 			t.Fatalf("%s changed by a refused state", name)
 		}
@@ -113,7 +114,7 @@ func TestEvalBatchStatsIgnoresRunningStatistics(t *testing.T) {
 		cfg.EvalBatchStats = batchStats
 		sg := newTiny(t, cfg, nil)
 		// Corrupt the running statistics: batch statistics must not notice.
-		v := sg.Context().InspectVariable("/node_1/bn", "running_var")
+		v := sg.Store().GetVariable(model.JoinPath("/node_1/bn", "running_var"))
 		if err := v.SetValue(tensors.FromValue([]float32{1e-6, 1e-6, 1e-6, 1e-6})); err != nil {
 			t.Fatal(err)
 		}

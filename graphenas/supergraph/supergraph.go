@@ -21,12 +21,13 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/data"
 )
 
@@ -86,12 +87,14 @@ type EvalResult struct {
 // cache of executables per architecture.
 type Supergraph struct {
 	cfg     Config
-	backend backends.Backend
-	ctx     *context.Context
+	backend compute.Backend
+	store   *model.Store
 	ds      *data.Dataset
 	pcg     *rand.PCG
 	rng     *rand.Rand
 	lr      float64
+
+	kernels string // KernelsGo or KernelsXLA, resolved from Config.Kernels and the back-end
 
 	trainBatches, archBatches *data.Batcher
 	batch                     data.Batch
@@ -104,11 +107,11 @@ type Supergraph struct {
 // compiled holds one architecture's executables.
 type compiled struct {
 	key         string
-	train, eval *context.Exec
+	train, eval *model.Exec
 }
 
 // New creates the supergraph for the data set ds on backend, with fresh weights from cfg.Seed.
-func New(backend backends.Backend, ds *data.Dataset, cfg Config) (*Supergraph, error) {
+func New(backend compute.Backend, ds *data.Dataset, cfg Config) (*Supergraph, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -133,25 +136,45 @@ func New(backend backends.Backend, ds *data.Dataset, cfg Config) (*Supergraph, e
 		}
 	}
 	pcg := rand.NewPCG(cfg.Seed, 0xB0D6E7)
-	s := &Supergraph{cfg: cfg, backend: backend, ctx: context.New(), ds: ds,
+	s := &Supergraph{cfg: cfg, backend: backend, store: model.NewStore(), ds: ds,
 		pcg: pcg, rng: rand.New(pcg), lr: cfg.LearningRate,
 		trainBatches: trainBatches, archBatches: archBatches,
 		cache: map[string]*list.Element{}, lru: list.New()}
-	newWeights(s.ctx, cfg, ds.Train.Channels, ds.Train.NumClasses, cfg.Seed)
+	if s.kernels, err = resolveKernels(cfg.Kernels, backend); err != nil {
+		return nil, err
+	}
+	newWeights(s.store, cfg, ds.Train.Channels, ds.Train.NumClasses, cfg.Seed)
 	return s, nil
+}
+
+// Kernels returns the layers' formulation in use: KernelsGo or KernelsXLA.
+func (s *Supergraph) Kernels() string { return s.kernels }
+
+// resolveKernels names the formulation for want (KernelsAuto: by back-end).
+func resolveKernels(want string, b compute.Backend) (string, error) {
+	switch want {
+	case KernelsAuto:
+		if backend.IsXLA(b) {
+			return KernelsXLA, nil
+		}
+		return KernelsGo, nil
+	case KernelsGo, KernelsXLA:
+		return want, nil
+	}
+	return "", fmt.Errorf("supergraph: unknown kernels %q, want %q, %q or empty (by back-end)", want, KernelsGo, KernelsXLA)
 }
 
 // Config returns the configuration in use, defaults filled in.
 func (s *Supergraph) Config() Config { return s.cfg }
 
-// Context returns the GoMLX context holding the shared weights.
-func (s *Supergraph) Context() *context.Context { return s.ctx }
+// Store returns the GoMLX model store holding the shared weights.
+func (s *Supergraph) Store() *model.Store { return s.store }
 
 // Dataset returns the data set the supergraph trains on.
 func (s *Supergraph) Dataset() *data.Dataset { return s.ds }
 
 // Backend returns the GoMLX back-end.
-func (s *Supergraph) Backend() backends.Backend { return s.backend }
+func (s *Supergraph) Backend() compute.Backend { return s.backend }
 
 // LearningRate returns the learning rate the next training batches use.
 func (s *Supergraph) LearningRate() float64 { return s.lr }
@@ -192,14 +215,19 @@ func (s *Supergraph) executables(a *arch.Arch) (c *compiled, built bool, err err
 	s.lastHits.miss++
 	a = a.Clone()
 	cfg := s.cfg
-	train, err := context.NewExec(s.backend, s.ctx, func(ctx *context.Context, images, labels, lr *Node) []*Node {
-		return trainStep(cfg, ctx, a, images, labels, lr)
+	k, err := newKernels(s.kernels)
+	if err != nil {
+		return nil, false, err
+	}
+	train, err := model.NewExec(s.backend, s.store, func(_ *model.Scope, images, labels, lr *Node) []*Node {
+		k, _ := newKernels(s.kernels) // a fresh tape for every graph built
+		return trainStep(cfg, s.store, k, a, images, labels, lr)
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("supergraph: building the training graph of %v: %w", a, err)
 	}
-	eval, err := context.NewExec(s.backend, s.ctx, func(ctx *context.Context, images, labels *Node) []*Node {
-		return evalStep(cfg, ctx, a, images, labels)
+	eval, err := model.NewExec(s.backend, s.store, func(_ *model.Scope, images, labels *Node) []*Node {
+		return evalStep(cfg, s.store, k.inference(), a, images, labels)
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("supergraph: building the evaluation graph of %v: %w", a, err)
@@ -246,7 +274,7 @@ func (s *Supergraph) Train(a *arch.Arch, budget Budget) (TrainResult, error) {
 		b := s.trainBatches.Next(&s.batch)
 		images, labels := s.batchTensors(b)
 		t0 := time.Now()
-		out, err := c.train.Exec(images, labels, lr)
+		out, err := c.train.Call(images, labels, lr)
 		if err != nil {
 			return res, fmt.Errorf("supergraph: training %v: %w", a, err)
 		}
@@ -324,7 +352,7 @@ func (s *Supergraph) evaluate(a *arch.Arch, next func(k int) (*data.Batch, bool)
 			break
 		}
 		images, labels := s.batchTensors(b)
-		out, err := c.eval.Exec(images, labels)
+		out, err := c.eval.Call(images, labels)
 		if err != nil {
 			return res, fmt.Errorf("supergraph: evaluating %v: %w", a, err)
 		}

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/data"
@@ -41,13 +41,13 @@ func mustParse(t testing.TB, s string) *arch.Arch {
 }
 
 // snapshot copies every variable's values.
-func snapshot(ctx *context.Context) map[string][]float32 {
+func snapshot(store *model.Store) map[string][]float32 {
 	out := map[string][]float32{}
-	ctx.EnumerateVariables(func(v *context.Variable) {
+	for v := range store.IterVariables() {
 		var vals []float32
 		tensors.MustConstFlatData(v.MustValue(), func(f []float32) { vals = append(vals, f...) })
-		out[v.ScopeAndName()] = vals
-	})
+		out[v.Path()] = vals
+	}
 	return out
 }
 
@@ -101,11 +101,11 @@ func TestUnusedWeightsUntouched(t *testing.T) {
 	sg := newTiny(t, tinyConfig(), nil)
 	// Node 2 is not an ancestor of the output: its op, batch-norm and links must not move.
 	a := mustParse(t, "1:conv3 2:conv5 | 0>1 1>3 0>2")
-	before := snapshot(sg.Context())
+	before := snapshot(sg.Store())
 	if _, err := sg.Train(a, BatchBudget(3)); err != nil {
 		t.Fatal(err)
 	}
-	after := snapshot(sg.Context())
+	after := snapshot(sg.Store())
 	moved := func(name string) bool { return !bitEqual(before[name], after[name]) }
 	for _, name := range []string{"/node_1/conv5/weights", "/node_1/dwconv7/weights", "/node_2/conv5/weights",
 		"/node_2/conv5/weights_velocity", "/node_2/bn/gamma", "/node_2/bn/running_mean", "/link_0_2/weights",
@@ -136,12 +136,12 @@ func TestSwitchBackReusesWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := snapshot(sg.Context())
+	snap := snapshot(sg.Store())
 	if _, err := sg.Train(b, BatchBudget(5)); err != nil {
 		t.Fatal(err)
 	}
 	// Every weight only A uses is bit-identical after B trained.
-	after := snapshot(sg.Context())
+	after := snapshot(sg.Store())
 	for _, name := range []string{"/node_1/conv3/weights", "/node_1/bn/gamma", "/link_0_1/weights", "/link_1_3/weights"} {
 		if !bitEqual(snap[name], after[name]) {
 			t.Errorf("%s (A only) changed while B trained", name)
@@ -149,13 +149,14 @@ func TestSwitchBackReusesWeights(t *testing.T) {
 	}
 	// The stem, the output node's batch-norm and the head are in every architecture. Put back
 	// what B did to them, and A is exactly where it was: same executable, same weights, same loss.
-	ctx := sg.Context()
-	ctx.EnumerateVariables(func(v *context.Variable) {
+	for v := range sg.Store().IterVariables() {
 		s := v.Scope()
 		if strings.HasPrefix(s, "/stem") || strings.HasPrefix(s, "/head") || strings.HasPrefix(s, "/node_3") {
-			v.MustSetValue(tensors.FromFlatDataAndDimensions(append([]float32(nil), snap[v.ScopeAndName()]...), v.Shape().Dimensions...))
+			if err := v.SetValue(tensors.FromFlatDataAndDimensions(append([]float32(nil), snap[v.Path()]...), v.Shape().Dimensions...)); err != nil {
+				t.Fatal(err)
+			}
 		}
-	})
+	}
 	hitsBefore, _ := sg.CacheStats()
 	again, err := sg.Test(a)
 	if err != nil {
@@ -177,7 +178,7 @@ func TestBatchBudgetReproducible(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return r, snapshot(sg.Context())
+		return r, snapshot(sg.Store())
 	}
 	r1, w1 := run()
 	r2, w2 := run()
@@ -193,7 +194,7 @@ func TestBatchBudgetReproducible(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.Seed = 4
 	other := newTiny(t, cfg, nil)
-	if bitEqual(snapshot(other.Context())["/stem/weights"], w1["/stem/weights"]) {
+	if bitEqual(snapshot(other.Store())["/stem/weights"], w1["/stem/weights"]) {
 		t.Error("seed ignored")
 	}
 }
@@ -201,14 +202,14 @@ func TestBatchBudgetReproducible(t *testing.T) {
 func TestNonFiniteStepUpdatesNothing(t *testing.T) {
 	sg := newTiny(t, tinyConfig(), nil)
 	a := mustParse(t, "1:conv3 2:conv3 | 0>1 1>2 2>3")
-	bias := sg.Context().InspectVariable(headScope, "bias")
+	bias := sg.Store().GetVariable(model.JoinPath(headScope, "bias"))
 	good, err := bias.MustValue().Clone()
 	if err != nil {
 		t.Fatal(err)
 	}
 	nan := float32(math.NaN())
 	bias.MustSetValue(tensors.FromFlatDataAndDimensions([]float32{nan, 0, 0, 0}, 4))
-	before := snapshot(sg.Context())
+	before := snapshot(sg.Store())
 	r, err := sg.Train(a, BatchBudget(2))
 	if err != nil {
 		t.Fatalf("a NaN loss stopped training: %v", err)
@@ -216,7 +217,7 @@ func TestNonFiniteStepUpdatesNothing(t *testing.T) {
 	if r.NonFinite != 2 || !math.IsNaN(r.Loss) {
 		t.Fatalf("result %+v, want 2 non-finite batches", r)
 	}
-	after := snapshot(sg.Context())
+	after := snapshot(sg.Store())
 	for name, v := range before {
 		if !bitEqual(v, after[name]) {
 			t.Errorf("%s was updated by a non-finite step", name)
@@ -273,7 +274,7 @@ func TestCacheIsBounded(t *testing.T) {
 
 // weight reads a shared weight as a float64 array.
 func weight(sg *Supergraph, scope, name string) arr {
-	v := sg.Context().InspectVariable(scope, name)
+	v := sg.Store().GetVariable(model.JoinPath(scope, name))
 	a := arr{dims: v.Shape().Dimensions}
 	tensors.MustConstFlatData(v.MustValue(), func(f []float32) {
 		for _, x := range f {

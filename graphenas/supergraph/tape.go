@@ -1,7 +1,7 @@
 package supergraph
 
 import (
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
 )
 
 // tape records the backward step of every layer built for a training graph, so that the whole

@@ -6,16 +6,16 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gopjrt/dtypes"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 )
 
-// The shared weights live in a GoMLX context, one scope per place in the supergraph, so a
+// The shared weights live in a GoMLX model store, one scope per place in the supergraph, so a
 // checkpoint reads like the network:
 //
 //	/stem            weights [Cin, C]          /stem/bn   gamma, beta, running_mean, running_var
@@ -37,7 +37,7 @@ func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dim
 
 // newWeights creates every shared weight of the supergraph in ctx, initialised from seed: He-normal
 // convolutions and links, unit batch-norm scales, a uniform head (PyTorch's defaults).
-func newWeights(ctx *context.Context, cfg Config, inChannels, classes int, seed uint64) {
+func newWeights(store *model.Store, cfg Config, inChannels, classes int, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 0x3E16))
 	normal := func(std float64, dims ...int) *tensors.Tensor {
 		t := tensors.FromShape(shapeF32(dims...))
@@ -67,14 +67,14 @@ func newWeights(ctx *context.Context, cfg Config, inChannels, classes int, seed 
 		return t
 	}
 	trainable := func(scope, name string, value *tensors.Tensor) {
-		ctx.InAbsPath(scope).VariableWithValue(name, value)
-		ctx.InAbsPath(scope).VariableWithValue(name+velocitySuffix, fill(0, value.Shape().Dimensions...)).SetTrainable(false)
+		store.Scope(scope).VariableWithValue(name, value)
+		store.Scope(scope).VariableWithValue(name+velocitySuffix, fill(0, value.Shape().Dimensions...)).SetTrainable(false)
 	}
 	batchNorm := func(scope string, c int) {
 		trainable(scope, "gamma", fill(1, c))
 		trainable(scope, "beta", fill(0, c))
-		ctx.InAbsPath(scope).VariableWithValue("running_mean", fill(0, c)).SetTrainable(false)
-		ctx.InAbsPath(scope).VariableWithValue("running_var", fill(1, c)).SetTrainable(false)
+		store.Scope(scope).VariableWithValue("running_mean", fill(0, c)).SetTrainable(false)
+		store.Scope(scope).VariableWithValue("running_var", fill(1, c)).SetTrainable(false)
 	}
 
 	c0 := cfg.NodeChannels(0)
@@ -108,11 +108,11 @@ func newWeights(ctx *context.Context, cfg Config, inChannels, classes int, seed 
 
 // sortedVars returns the variables of m ordered by scope and name, so graphs are built the same
 // way every time.
-func sortedVars(m map[*context.Variable]*graph.Node) []*context.Variable {
-	vars := make([]*context.Variable, 0, len(m))
+func sortedVars(m map[*model.Variable]*graph.Node) []*model.Variable {
+	vars := make([]*model.Variable, 0, len(m))
 	for v := range m {
 		vars = append(vars, v)
 	}
-	sort.Slice(vars, func(a, b int) bool { return vars[a].ScopeAndName() < vars[b].ScopeAndName() })
+	sort.Slice(vars, func(a, b int) bool { return vars[a].Path() < vars[b].Path() })
 	return vars
 }

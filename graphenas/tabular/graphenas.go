@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/space"
@@ -147,7 +147,7 @@ func PlainOptions() Options {
 
 // NewGraphEnas returns the GraphEnas strategy with the controller configuration cfg and the loop
 // options opts, seeded from r so that every seed of a benchmark gets its own controller.
-func NewGraphEnas(b backends.Backend, cfg controller.Config, opts Options, r *rand.Rand) (*GraphEnas, error) {
+func NewGraphEnas(b compute.Backend, cfg controller.Config, opts Options, r *rand.Rand) (*GraphEnas, error) {
 	cfg.Seed = r.Uint64()
 	if opts.Hindsight > 0 {
 		cfg.Replay = true

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/stats"
@@ -22,7 +22,7 @@ type Factory func(r *rand.Rand) (Strategy, error)
 // Factories returns the strategies known by name: the baselines, and with a GoMLX back-end the
 // GraphEnas controller ("graphenas"), the same without the surrogate process ("graphenas-plain")
 // and its faithful mode ("original", also without the process).
-func Factories(b backends.Backend) map[string]Factory {
+func Factories(b compute.Backend) map[string]Factory {
 	f := map[string]Factory{
 		"random":    func(r *rand.Rand) (Strategy, error) { return NewRandom(r), nil },
 		"evolution": func(r *rand.Rand) (Strategy, error) { return NewEvolution(r), nil },
@@ -36,7 +36,7 @@ func Factories(b backends.Backend) map[string]Factory {
 	return f
 }
 
-func graphEnasFactory(b backends.Backend, cfg controller.Config, opts Options) Factory {
+func graphEnasFactory(b compute.Backend, cfg controller.Config, opts Options) Factory {
 	return func(r *rand.Rand) (Strategy, error) { return NewGraphEnas(b, cfg, opts, r) }
 }
 
@@ -128,7 +128,7 @@ func parseVariant(s string, o Options) (controller.Config, Options, error) {
 // cells of highest mean); "graphenas" and "graphenas-plain" also take the settings of
 // ParseVariant: "graphenas:hindsight=0+critic-steps=0" is the GraphEnas strategy with those
 // changed, for ablations ("graphenas-plain:…" changes them over PlainOptions).
-func AddVariants(factories map[string]Factory, b backends.Backend, names []string) error {
+func AddVariants(factories map[string]Factory, b compute.Backend, names []string) error {
 	for _, name := range names {
 		base, settings, variant := strings.Cut(name, ":")
 		if !variant {

@@ -87,7 +87,7 @@ func TestBaselinesReproduceReferencePoints(t *testing.T) {
 
 func TestGraphEnasStrategy(t *testing.T) {
 	tab := loadTable(t)
-	b, err := backend.NewSimpleGo()
+	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func (s *countingStrategy) Observe(g *space.Graph, acc float64) error {
 // variantFactory is the factory of the GraphEnas variant name on the simplego back-end.
 func variantFactory(t *testing.T, name string) Factory {
 	t.Helper()
-	b, err := backend.NewSimpleGo()
+	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestGraphEnasGPBelief(t *testing.T) {
 // queried), and the pick is that cell.
 func TestGraphEnasDefaultClimbsFromBelief(t *testing.T) {
 	tab := loadTable(t)
-	b, err := backend.NewSimpleGo()
+	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func TestGraphEnasDefaultClimbsFromBelief(t *testing.T) {
 // Options.Uniform of the proposals are drawn at β = 0, the rest at the actor's scheduled β; more
 // than Proposals means all of them.
 func TestGraphEnasMixesUniformProposals(t *testing.T) {
-	b, err := backend.NewSimpleGo()
+	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}

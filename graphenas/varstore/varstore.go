@@ -1,4 +1,4 @@
-// Package varstore copies the variables of a GoMLX context to plain Go values and back, for
+// Package varstore copies the variables of a GoMLX model store to plain Go values and back, for
 // checkpoints: the supergraph's shared weights and the controller's weights and Adam moments are
 // saved and restored through it.
 package varstore
@@ -6,10 +6,10 @@ package varstore
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gopjrt/dtypes"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Var is one context variable as bytes, in a form encoding/gob writes.
@@ -20,27 +20,21 @@ type Var struct {
 	Data        []byte
 }
 
-// Snapshot copies every variable of ctx, in the context's enumeration order.
-func Snapshot(ctx *context.Context) ([]Var, error) {
+// Snapshot copies every variable of store, in the store's creation order.
+func Snapshot(store *model.Store) ([]Var, error) {
 	var out []Var
-	var firstErr error
-	ctx.EnumerateVariables(func(v *context.Variable) {
-		if firstErr != nil {
-			return
-		}
+	for v := range store.IterVariables() {
 		t, err := v.Value()
 		if err != nil {
-			firstErr = fmt.Errorf("variable %s: %w", v.ScopeAndName(), err)
-			return
+			return nil, fmt.Errorf("variable %s: %w", v.Path(), err)
 		}
 		sv := Var{Scope: v.Scope(), Name: v.Name(), DType: int(t.DType()), Dims: t.Shape().Dimensions}
 		if err := t.ConstBytes(func(b []byte) { sv.Data = append([]byte(nil), b...) }); err != nil {
-			firstErr = fmt.Errorf("variable %s: %w", v.ScopeAndName(), err)
-			return
+			return nil, fmt.Errorf("variable %s: %w", v.Path(), err)
 		}
 		out = append(out, sv)
-	})
-	return out, firstErr
+	}
+	return out, nil
 }
 
 // Tensors checks every saved variable (a known dtype, a byte count that matches its shape) and
@@ -73,17 +67,17 @@ func Tensors(vars []Var) ([]*tensors.Tensor, error) {
 	return out, nil
 }
 
-// Restore sets ctx's variables to the saved values. With strict, every saved variable must
-// already exist in ctx with the same shape (a checkpoint of another configuration is refused);
+// Restore sets store's variables to the saved values. With strict, every saved variable must
+// already exist in store with the same shape (a checkpoint of another configuration is refused);
 // otherwise missing variables are created. Everything is checked before anything changes.
-func Restore(ctx *context.Context, vars []Var, strict bool) error {
+func Restore(store *model.Store, vars []Var, strict bool) error {
 	values, err := Tensors(vars)
 	if err != nil {
 		return err
 	}
-	existing := make([]*context.Variable, len(vars))
+	existing := make([]*model.Variable, len(vars))
 	for i, v := range vars {
-		cv := ctx.InspectVariable(v.Scope, v.Name)
+		cv := store.GetVariable(model.JoinPath(v.Scope, v.Name))
 		if cv == nil {
 			if strict {
 				return fmt.Errorf("variable %s/%s is not in this model", v.Scope, v.Name)
@@ -96,15 +90,13 @@ func Restore(ctx *context.Context, vars []Var, strict bool) error {
 		existing[i] = cv
 	}
 	if strict {
-		n := 0
-		ctx.EnumerateVariables(func(*context.Variable) { n++ })
-		if n != len(vars) {
+		if n := store.NumVariables(); n != len(vars) {
 			return fmt.Errorf("the saved state has %d variables, this model %d", len(vars), n)
 		}
 	}
 	for i, v := range vars {
 		if existing[i] == nil {
-			ctx.InAbsPath(v.Scope).VariableWithValue(v.Name, values[i])
+			store.Scope(v.Scope).VariableWithValue(v.Name, values[i])
 			continue
 		}
 		if err := existing[i].SetValue(values[i]); err != nil {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 	"github.com/janpfeifer/gonb/gonbui"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
@@ -170,7 +170,7 @@ func Dir() string {
 // Setup starts the back-end (the library's automatic choice, see graphenas/backend) and loads a
 // data set from the standard places, keeping only the first trainImages/testImages images when
 // those are positive (smoke configurations).
-func Setup(dataset string, trainImages, testImages int) (backends.Backend, *data.Dataset, error) {
+func Setup(dataset string, trainImages, testImages int) (compute.Backend, *data.Dataset, error) {
 	ds, err := data.Load(dataset, "")
 	if err != nil {
 		return nil, nil, err

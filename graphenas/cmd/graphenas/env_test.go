@@ -5,13 +5,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/graphenas/graphenas/graphenas/data"
 )
 
 // TestEnvJSON runs the real command: `graphenas env --json` on a machine without a plugin names
-// simplego, and lists the data sets with their sizes.
+// the Go back-end, says whether it has its SIMD kernels, and lists the data sets with their sizes.
 func TestEnvJSON(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "graphenas")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -33,9 +35,14 @@ func TestEnvJSON(t *testing.T) {
 		t.Fatalf("graphenas env --json: %v", err)
 	}
 	var r struct {
-		Backend  string `json:"backend"`
-		Reason   string `json:"backend_reason"`
-		Plugin   string `json:"plugin"`
+		Backend string `json:"backend"`
+		Reason  string `json:"backend_reason"`
+		Plugin  string `json:"plugin"`
+		SIMD    *struct {
+			Built  bool   `json:"built"`
+			Kernel string `json:"kernel"`
+			Fix    string `json:"fix"`
+		} `json:"simd"`
 		Datasets []struct {
 			Name        string `json:"name"`
 			Found       bool   `json:"found"`
@@ -48,8 +55,17 @@ func TestEnvJSON(t *testing.T) {
 	if err := json.Unmarshal(out, &r); err != nil {
 		t.Fatalf("not one JSON object: %v\n%s", err, out)
 	}
-	if r.Backend != "simplego" || r.Plugin != "" || r.Reason == "" {
+	if r.Backend != "go" || r.Plugin != "" || r.Reason == "" {
 		t.Errorf("backend %q plugin %q reason %q", r.Backend, r.Plugin, r.Reason)
+	}
+	// The binary was built with this test's environment: GOEXPERIMENT=simd must reach it.
+	switch {
+	case r.SIMD == nil:
+		t.Error("no \"simd\" key")
+	case strings.Contains(os.Getenv("GOEXPERIMENT"), "simd") && runtime.GOARCH == "amd64" && !r.SIMD.Built:
+		t.Errorf("built with GOEXPERIMENT=simd but reports %+v", *r.SIMD)
+	case !r.SIMD.Built && !strings.Contains(r.SIMD.Fix, "GOEXPERIMENT=simd"):
+		t.Errorf("no SIMD kernels and no fix given: %+v", *r.SIMD)
 	}
 	if len(r.Datasets) != 2 || r.Datasets[0].Name != "fashion-mnist" || !r.Datasets[0].Found ||
 		r.Datasets[0].Dir != dataDir || r.Datasets[0].TrainImages != 30 || r.Datasets[0].TestImages != 30 {

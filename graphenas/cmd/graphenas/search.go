@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/backend"
@@ -109,7 +109,7 @@ func configFlags(fs *flag.FlagSet) func() (search.Config, error) {
 }
 
 // startBackend starts the back-end and says which one.
-func startBackend(cmd string) (backends.Backend, error) {
+func startBackend(cmd string) (compute.Backend, error) {
 	b, choice, err := backend.New()
 	if err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ func runSearch(args []string) error {
 }
 
 // retrain runs search.Retrain with a progress bar and prints the result.
-func retrain(b backends.Backend, ds *data.Dataset, a *arch.Arch, cfg search.RetrainConfig, quiet bool) (search.RetrainResult, error) {
+func retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg search.RetrainConfig, quiet bool) (search.RetrainResult, error) {
 	var bar *progress.Bar
 	cfg.Progress = func(p search.RetrainPoint) {
 		if quiet {

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/progress"
@@ -49,7 +49,7 @@ func runTabular(args []string) error {
 	if err != nil {
 		return err
 	}
-	var b backends.Backend
+	var b compute.Backend
 	if strings.Contains(*strategies, "graphenas") || strings.Contains(*strategies, "original") {
 		var choice backend.Choice
 		if b, choice, err = backend.New(); err != nil {

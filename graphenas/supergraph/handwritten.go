@@ -3,19 +3,54 @@ package supergraph
 import (
 	"math"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gopjrt/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
 
 	"github.com/graphenas/graphenas/graphenas/activation"
 )
 
-// The layers of the child network, each with its hand-written backward step (see tape).
-//
-// Activations are NHWC, [B, H, W, C]. Every product is a DotGeneral batched over the images B:
-// simplego runs a batched DotGeneral in parallel over the batch with its unpadded kernel, which
-// measured 2–3× faster than one [B·H·W, K]·[K, N] product (BENCHMARKS.md). Only products,
-// slices, concatenations, element-wise ops and reductions are used, all of which simplego runs.
+// The layers of the child network for GoMLX's pure-Go back-end (KernelsGo), each with its
+// hand-written backward step (see tape). Only products, slices, concatenations, element-wise
+// ops and reductions are used: the Go back-end runs all of them, and its own gradients of
+// convolutions and pooling cost about 10× these (BENCHMARKS.md).
+
+// handWritten is the KernelsGo formulation; t records the backward steps of a training graph
+// and is nil for an inference graph.
+type handWritten struct{ t *tape }
+
+func (h handWritten) pointwise(x, w *Node) *Node        { return pointwiseConv(h.t, x, w) }
+func (h handWritten) conv(x, w *Node, k, dil int) *Node { return conv(h.t, x, w, k, dil) }
+func (h handWritten) depthwise(x, w *Node, k int) *Node { return depthwiseConv(h.t, x, w, k) }
+func (h handWritten) maxPool(x *Node, k int) *Node      { return maxPool(h.t, x, k) }
+func (h handWritten) halve(x *Node) *Node               { return halve(h.t, x) }
+func (h handWritten) fuzzyReLU(x *Node) *Node           { return fuzzyReLU(h.t, x) }
+func (h handWritten) globalAvgPool(x *Node) *Node       { return globalAvgPool(h.t, x) }
+func (h handWritten) linear(x, w, bias *Node) *Node     { return linear(h.t, x, w, bias) }
+func (h handWritten) inference() kernels                { return handWritten{} }
+func (h handWritten) batchNorm(x, gamma, beta *Node) (y, mean, variance *Node) {
+	return batchNormTrain(h.t, x, gamma, beta)
+}
+
+// add sums two activations, passing the gradient to both.
+func (h handWritten) add(x, y *Node) *Node {
+	s := Add(x, y)
+	h.t.record(func() {
+		if d := h.t.grad(s); d != nil {
+			h.t.accumulate(x, d)
+			h.t.accumulate(y, d)
+		}
+	})
+	return s
+}
+
+// gradients runs the recorded backward steps from the cross-entropy's gradient at the logits.
+func (h handWritten) gradients(_, logits, labels *Node, params []*Node) []*Node {
+	h.t.backward(logits, softmaxCrossEntropyGrad(logits, labels))
+	grads := make([]*Node, len(params))
+	for i, p := range params {
+		grads[i] = h.t.grad(p)
+	}
+	return grads
+}
 
 // repeatAxis repeats x (whose size on axis is 1) n times along axis. It is built from
 // concatenations, which simplego runs as block copies, by doubling: about 2·log2(n) copies of
@@ -326,9 +361,6 @@ func halve(t *tape, x *Node) *Node {
 	return y
 }
 
-// bnEpsilon is added to the variance before the square root, as in PyTorch.
-const bnEpsilon = 1e-5
-
 // batchNormTrain normalises x [B, H, W, C] with the batch's statistics per channel, then scales
 // by gamma and shifts by beta (both [C]); the gradient flows through the statistics, as in
 // PyTorch. It returns the output and the batch mean and (biased) variance, for running stats.
@@ -360,13 +392,6 @@ func batchNormTrain(t *tape, x, gamma, beta *Node) (y, mean, variance *Node) {
 	return y, mean, variance
 }
 
-// batchNormInfer normalises x with running statistics.
-func batchNormInfer(x, gamma, beta, runMean, runVar *Node) *Node {
-	a := Mul(gamma, Rsqrt(AddScalar(runVar, bnEpsilon)))
-	shift := Sub(beta, Mul(runMean, a))
-	return Add(Mul(x, perChannel(a, x)), perChannel(shift, x))
-}
-
 // fuzzyReLU is activation.FuzzyReLU with its backward step recorded.
 func fuzzyReLU(t *tape, x *Node) *Node {
 	y := activation.FuzzyReLU(x)
@@ -393,7 +418,7 @@ func globalAvgPool(t *tape, x *Node) *Node {
 
 // linear is x [B, C] · w [C, K] + bias [K].
 func linear(t *tape, x, w, bias *Node) *Node {
-	y := Add(Dot(x, w), Reshape(bias, 1, bias.Shape().Dimensions[0]))
+	y := Add(Dot(x, w).Product(), Reshape(bias, 1, bias.Shape().Dimensions[0]))
 	t.record(func() {
 		dy := t.grad(y)
 		if dy == nil {
@@ -404,26 +429,4 @@ func linear(t *tape, x, w, bias *Node) *Node {
 		t.accumulate(x, DotGeneral(dy, []int{1}, nil, w, []int{1}, nil))
 	})
 	return y
-}
-
-// softmaxCrossEntropy returns the mean cross-entropy of logits [B, K] against labels [B] (int32)
-// and the number of correct predictions.
-func softmaxCrossEntropy(logits, labels *Node) (loss, correct *Node) {
-	d := logits.Shape().Dimensions
-	b, k := d[0], d[1]
-	g := logits.Graph()
-	oneHot := ConvertDType(Equal(Iota(g, shapes.Make(dtypes.Int32, b, k), 1), Reshape(labels, b, 1)), logits.DType())
-	shifted := Sub(logits, ReduceAndKeep(logits, ReduceMax, 1))
-	logSumExp := Log(ReduceSum(Exp(shifted), 1)) // [B]
-	loss = DivScalar(ReduceAllSum(Sub(logSumExp, ReduceSum(Mul(shifted, oneHot), 1))), float64(b))
-	pred := ConvertDType(ArgMax(logits, 1), dtypes.Int32)
-	correct = ReduceAllSum(ConvertDType(Equal(pred, labels), logits.DType()))
-	return loss, correct
-}
-
-// softmaxCrossEntropyGrad returns the gradient of the mean cross-entropy with respect to logits.
-func softmaxCrossEntropyGrad(logits, labels *Node) *Node {
-	d := logits.Shape().Dimensions
-	oneHot := ConvertDType(Equal(Iota(logits.Graph(), shapes.Make(dtypes.Int32, d[0], d[1]), 1), Reshape(labels, d[0], 1)), logits.DType())
-	return DivScalar(Sub(Softmax(logits, 1), oneHot), float64(d[0]))
 }
