@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzyReLU is softplus(2x) − ln 2 in its numerically stable form, log(1 + e^(−2|x|)) + relu(2x) − ln 2:
-// zero at 0, slope 1 at 0, slopes 0 and 2 at the tails (DESIGN.md §2). GoMLX can differentiate it.
+// zero at 0, slope 1 at 0, slopes 0 and 2 at the tails (graphenas/DESIGN.md §2). GoMLX can differentiate it.
 func FuzzyReLU(x *Node) *Node {
 	twoX := MulScalar(x, 2)
 	return AddScalar(Add(Log1p(Exp(Neg(Abs(twoX)))), Max(twoX, ZerosLike(twoX))), -math.Ln2)

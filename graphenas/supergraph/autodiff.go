@@ -12,6 +12,14 @@ import (
 // (slowly) on the Go back-end, which is how the tests check it against the references.
 type autodiff struct{}
 
+func (autodiff) fromImages(images *Node) *Node       { return images }
+func (autodiff) toImages(x *Node) *Node              { return x }
+func (autodiff) activationDims(b, h, w, c int) []int { return []int{b, h, w, c} }
+func (autodiff) scaleShift(x, a, s *Node) *Node {
+	c := x.Shape().Dimensions[3]
+	return Add(Mul(x, Reshape(a, 1, 1, 1, c)), Reshape(s, 1, 1, 1, c))
+}
+
 // pointwise contracts the channels: [B, H, W, K] · [K, N] → [B, H, W, N].
 func (autodiff) pointwise(x, w *Node) *Node {
 	return DotGeneral(x, []int{3}, nil, w, []int{0}, nil)
@@ -32,12 +40,14 @@ func (autodiff) depthwise(x, w *Node, k int) *Node {
 	d := x.Shape().Dimensions
 	h, wd, c := d[1], d[2], d[3]
 	p := (k - 1) / 2
-	xp := padSpatial(x, p, 0) // by concatenation: GoMLX has no gradient for Pad
+	// Padded by concatenation: GoMLX has no gradient for Pad.
+	xp := padAxis(padAxis(x, 1, p, p), 2, p, p)
 	var y *Node
 	for ky := 0; ky < k; ky++ {
 		for kx := 0; kx < k; kx++ {
 			tap := Reshape(Slice(w, AxisElem(ky*k+kx), AxisRange()), 1, 1, 1, c)
-			term := Mul(window(xp, ky, kx, h, wd, 0, c), tap)
+			win := Slice(xp, AxisRange(), AxisRange(ky, ky+h), AxisRange(kx, kx+wd), AxisRange())
+			term := Mul(win, tap)
 			if y == nil {
 				y = term
 			} else {

@@ -20,6 +20,7 @@ const ReferenceArch = "1:dwconv7 2:maxpool7 3:conv3 | 0>1 0>2 0>3 1>2 1>4 2>3 2>
 // ChildBench is the result of BenchChild.
 type ChildBench struct {
 	Backend          string  `json:"backend"`
+	Kernels          string  `json:"kernels"`
 	Arch             string  `json:"arch"`
 	BatchSize        int     `json:"batch_size"`
 	TrainImagesPerS  float64 `json:"train_images_per_s"`
@@ -40,7 +41,7 @@ func BenchChild(backend compute.Backend, backendName string, ds *data.Dataset, c
 	if err != nil {
 		return res, err
 	}
-	res.BatchSize = sg.cfg.BatchSize
+	res.BatchSize, res.Kernels = sg.cfg.BatchSize, sg.kernels
 	ref, err := arch.Parse(ReferenceArch)
 	if err != nil {
 		return res, err
@@ -137,36 +138,47 @@ type OpBench struct {
 }
 
 // BenchOps times every op of the catalogue, plus a 1×1 link, batch-norm and fuzzy ReLU, on a
-// [b, h, w, c] activation: the forward pass alone, and forward plus the hand-written backward.
-func BenchOps(backend compute.Backend, b, h, w, c, repeats int) ([]OpBench, error) {
+// [b, h, w, c] activation (in the layout of the formulation named, KernelsGo or KernelsXLA):
+// the forward pass alone, and forward plus backward (the gradients of the input and of the
+// weights).
+func BenchOps(backend compute.Backend, kernelsName string, b, h, w, c, repeats int) ([]OpBench, error) {
+	if _, err := newKernels(kernelsName); err != nil {
+		return nil, err
+	}
 	type layer struct {
 		name string
-		fn   func(t *tape, x *Node) *Node
+		fn   func(k kernels, x *Node) (y *Node, weights []*Node)
 	}
 	ones := func(g *Graph, dims ...int) *Node { return MulScalar(Ones(g, shapeF32(dims...)), 0.01) }
 	layers := []layer{
-		{"link 1x1", func(t *tape, x *Node) *Node { return pointwiseConv(t, x, ones(x.Graph(), c, c)) }},
-		{"batch-norm", func(t *tape, x *Node) *Node {
-			y, _, _ := batchNormTrain(t, x, ones(x.Graph(), c), ones(x.Graph(), c))
-			return y
+		{"link 1x1", func(k kernels, x *Node) (*Node, []*Node) {
+			wt := ones(x.Graph(), c, c)
+			return k.pointwise(x, wt), []*Node{wt}
 		}},
-		{"fuzzy relu", fuzzyReLU},
+		{"batch-norm", func(k kernels, x *Node) (*Node, []*Node) {
+			gamma, beta := ones(x.Graph(), c), ones(x.Graph(), c)
+			y, _, _ := k.batchNorm(x, gamma, beta)
+			return y, []*Node{gamma, beta}
+		}},
+		{"fuzzy relu", func(k kernels, x *Node) (*Node, []*Node) { return k.fuzzyReLU(x), nil }},
 	}
 	for _, op := range arch.AllOps() {
-		op := op
-		k := op.Kernel()
-		layers = append(layers, layer{op.String(), func(t *tape, x *Node) *Node {
+		ks := op.Kernel()
+		layers = append(layers, layer{op.String(), func(k kernels, x *Node) (*Node, []*Node) {
 			switch op.Family() {
 			case arch.FamilyConv, arch.FamilyDilated:
-				return conv(t, x, ones(x.Graph(), k*k*c, c), k, op.Dilation())
+				wt := ones(x.Graph(), ks*ks*c, c)
+				return k.conv(x, wt, ks, op.Dilation()), []*Node{wt}
 			case arch.FamilyDepthwise:
-				return depthwiseConv(t, x, ones(x.Graph(), k*k, c), k)
+				wt := ones(x.Graph(), ks*ks, c)
+				return k.depthwise(x, wt, ks), []*Node{wt}
 			default:
-				return maxPool(t, x, k)
+				return k.maxPool(x, ks), nil
 			}
 		}})
 	}
-	input := tensors.FromShape(shapeF32(b, h, w, c))
+	probe, _ := newKernels(kernelsName)
+	input := tensors.FromShape(shapeF32(probe.activationDims(b, h, w, c)...))
 	tensors.MustMutableFlatData(input, func(f []float32) {
 		for i := range f {
 			f[i] = float32(i%97) / 97
@@ -181,7 +193,7 @@ func BenchOps(backend compute.Backend, b, h, w, c, repeats int) ([]OpBench, erro
 		var times []float64
 		for i := 0; i <= repeats; i++ {
 			t0 := time.Now()
-			out, err := exec.Exec(input)
+			out, err := exec.Call(input)
 			if err != nil {
 				return 0, err
 			}
@@ -194,19 +206,24 @@ func BenchOps(backend compute.Backend, b, h, w, c, repeats int) ([]OpBench, erro
 	}
 	var res []OpBench
 	for _, l := range layers {
-		fwd, err := timeIt(func(x *Node) *Node { return l.fn(nil, x) })
+		fwd, err := timeIt(func(x *Node) *Node {
+			k, _ := newKernels(kernelsName)
+			y, _ := l.fn(k.inference(), x)
+			return y
+		})
 		if err != nil {
 			return nil, fmt.Errorf("bench %s: %w", l.name, err)
 		}
 		both, err := timeIt(func(x *Node) *Node {
-			t := newTape()
-			y := l.fn(t, x)
-			t.backward(y, OnesLike(y))
+			k, _ := newKernels(kernelsName)
+			y, weights := l.fn(k, x)
 			// One scalar output that needs every gradient (the weights' too), so that nothing is
 			// left out and no large tensor is returned.
-			total := ReduceAllSum(t.grad(x))
-			for node, g := range t.grads {
-				if node != x && node != y {
+			var total *Node
+			for _, g := range layerGradients(k, y, OnesLike(y), append([]*Node{x}, weights...)) {
+				if total == nil {
+					total = ReduceAllSum(g)
+				} else {
 					total = Add(total, ReduceAllSum(g))
 				}
 			}

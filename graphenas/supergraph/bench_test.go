@@ -36,18 +36,23 @@ func BenchmarkChildTrain(b *testing.B) {
 func TestBenchChildSmall(t *testing.T) {
 	ds := data.SyntheticDataset(200, 32, 10, 10, 1, 3, 2)
 	cfg := Config{Seed: 1, Nodes: 5, Channels: 4, LayersPerStage: 4, BatchSize: 8}
-	r, err := BenchChild(getBackend(t), "simplego", ds, cfg, 0.2)
+	r, err := BenchChild(getBackend(t), "go", ds, cfg, 0.2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.TrainImagesPerS <= 0 || r.EvalImagesPerS <= 0 || r.TrainBatches < 2 || r.SwitchCachedMs <= 0 || r.SwitchCachedMs > 5 || r.BatchSize != 8 {
 		t.Fatalf("bench %+v", r)
 	}
-	ops, err := BenchOps(getBackend(t), 2, 6, 6, 3, 1)
-	if err != nil {
-		t.Fatal(err)
+	if r.Kernels != KernelsGo {
+		t.Errorf("kernels %q on the Go back-end", r.Kernels)
 	}
-	if len(ops) != 12 || ops[3].Op != "conv3" || ops[0].BackwardMs <= 0 {
-		t.Fatalf("ops %+v", ops)
+	for _, form := range formulations {
+		ops, err := BenchOps(getBackend(t), form, 2, 6, 6, 3, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ops) != 12 || ops[3].Op != "conv3" || ops[0].BackwardMs <= 0 {
+			t.Fatalf("%s: ops %+v", form, ops)
+		}
 	}
 }

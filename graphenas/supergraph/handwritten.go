@@ -3,6 +3,7 @@ package supergraph
 import (
 	"math"
 
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
 
 	"github.com/graphenas/graphenas/graphenas/activation"
@@ -12,6 +13,14 @@ import (
 // hand-written backward step (see tape). Only products, slices, concatenations, element-wise
 // ops and reductions are used: the Go back-end runs all of them, and its own gradients of
 // convolutions and pooling cost about 10× these (BENCHMARKS.md).
+//
+// Activations are channel-major, [C, B, H, W] (M = B·H·W pixels per channel). Every product then
+// has the layout the Go back-end's SIMD kernels take without transposing an operand: a layer is
+// [N, K]·[K, M], its input gradient [K, N]·[N, M], and its weight gradient [K, M]·[N, M]ᵀ, the
+// form the back-end multiplies as is. In NHWC the weight gradients need [M, K] transposed
+// first, one element at a time: a 1×1 link measured 3× slower forward and backward.
+// The cost that remains is the shifted windows of convolutions and pooling (Slice copies one
+// element at a time); the formulations below keep their number low.
 
 // handWritten is the KernelsGo formulation; t records the backward steps of a training graph
 // and is nil for an inference graph.
@@ -29,6 +38,20 @@ func (h handWritten) inference() kernels                { return handWritten{} }
 func (h handWritten) batchNorm(x, gamma, beta *Node) (y, mean, variance *Node) {
 	return batchNormTrain(h.t, x, gamma, beta)
 }
+
+// scaleShift returns x·a + s per channel, with a and s [C].
+func (h handWritten) scaleShift(x, a, s *Node) *Node {
+	return Add(Mul(x, perChannel(a, x)), perChannel(s, x))
+}
+
+// fromImages turns images [B, H, W, C] into an activation [C, B, H, W].
+func (h handWritten) fromImages(images *Node) *Node { return TransposeAllAxes(images, 3, 0, 1, 2) }
+
+// toImages turns an activation [C, B, H, W] into [B, H, W, C] (for tests and pictures).
+func (h handWritten) toImages(x *Node) *Node { return TransposeAllAxes(x, 1, 2, 3, 0) }
+
+// activationDims is the shape of an activation of b images of h×w with c channels.
+func (h handWritten) activationDims(b, hh, w, c int) []int { return []int{c, b, hh, w} }
 
 // add sums two activations, passing the gradient to both.
 func (h handWritten) add(x, y *Node) *Node {
@@ -53,9 +76,9 @@ func (h handWritten) gradients(_, logits, labels *Node, params []*Node) []*Node 
 }
 
 // repeatAxis repeats x (whose size on axis is 1) n times along axis. It is built from
-// concatenations, which simplego runs as block copies, by doubling: about 2·log2(n) copies of
-// growing size. simplego's implicit broadcasting walks an index iterator per element, and
-// measured several times slower on the [64, 28, 28, 20] activations.
+// concatenations, which the Go back-end runs as block copies, by doubling: about 2·log2(n)
+// copies of growing size. Implicit broadcasting walks an index iterator per element and
+// measured slower (BENCHMARKS.md).
 func repeatAxis(x *Node, axis, n int) *Node {
 	var parts []*Node
 	for p := x; n > 0; n >>= 1 {
@@ -72,303 +95,267 @@ func repeatAxis(x *Node, axis, n int) *Node {
 	return Concatenate(parts, axis)
 }
 
-// perChannel returns v [C] spread over the shape of x [B, H, W, C].
+// perChannel returns v [C] spread over the shape of x [C, …].
 func perChannel(v, x *Node) *Node {
 	d := x.Shape().Dimensions
-	c := d[len(d)-1]
-	return Reshape(repeatAxis(Reshape(v, 1, c), 0, x.Shape().Size()/c), d...)
+	c := d[0]
+	return Reshape(repeatAxis(Reshape(v, c, 1), 1, x.Shape().Size()/c), d...)
 }
 
-// smallProblem is the largest per-batch output (rows × columns) that simplego v0.25 multiplies
-// with its unpadded kernel, in parallel over the batch (16 blocks of 32×32); above it, it pads
-// both operands to 32×32 blocks, which wastes much of the work for our 20- to 180-wide operands.
-const smallProblem = 16 * 32 * 32
-
-// rowSplit returns the smallest f dividing r such that (r/f)·n fits smallProblem.
-func rowSplit(r, n int) int {
-	for f := 1; f <= r; f++ {
-		if r%f == 0 && (r/f)*n <= smallProblem {
-			return f
-		}
-	}
-	return r
-}
-
-// batchedMatMul returns x·w for x [B, R, K] and w [K, N]: [B, R, N].
-func batchedMatMul(x, w *Node) *Node {
+// channelRows views an activation [C, B, H, W] as [C, M].
+func channelRows(x *Node) *Node {
 	d := x.Shape().Dimensions
-	b, r := d[0], d[1]
-	k, n := w.Shape().Dimensions[0], w.Shape().Dimensions[1]
-	f := rowSplit(r, n)
-	wt := repeatAxis(Reshape(Transpose(w, 0, 1), 1, n, k), 0, b*f) // [B·f, N, K]
-	y := DotGeneral(Reshape(x, b*f, r/f, k), []int{2}, []int{0}, wt, []int{2}, []int{0})
-	return Reshape(y, b, r, n)
+	return Reshape(x, d[0], x.Shape().Size()/d[0])
 }
 
-// batchedMatMulT returns dy·wᵀ for dy [B, R, N] and w [K, N]: [B, R, K].
-func batchedMatMulT(dy, w *Node) *Node {
-	d := dy.Shape().Dimensions
-	b, r := d[0], d[1]
-	k, n := w.Shape().Dimensions[0], w.Shape().Dimensions[1]
-	f := rowSplit(r, k)
-	wb := repeatAxis(Reshape(w, 1, k, n), 0, b*f) // [B·f, K, N]
-	y := DotGeneral(Reshape(dy, b*f, r/f, n), []int{2}, []int{0}, wb, []int{2}, []int{0})
-	return Reshape(y, b, r, k)
-}
-
-// weightGrad returns Σ_b xᵀ·dy for x [B, R, K] and dy [B, R, N]: [K, N].
-func weightGrad(x, dy *Node) *Node {
-	return ReduceSum(DotGeneral(x, []int{1}, []int{0}, dy, []int{1}, []int{0}), 0)
-}
-
-// pointwiseConv is a 1×1 convolution without bias: x [B, H, W, K] · w [K, N] → [B, H, W, N].
+// pointwiseConv is a 1×1 convolution without bias: x [K, B, H, W] with w [K, N] → [N, B, H, W].
 func pointwiseConv(t *tape, x, w *Node) *Node {
 	d := x.Shape().Dimensions
-	b, h, wd, k := d[0], d[1], d[2], d[3]
 	n := w.Shape().Dimensions[1]
-	x3 := Reshape(x, b, h*wd, k)
-	y := Reshape(batchedMatMul(x3, w), b, h, wd, n)
+	x2 := channelRows(x)                                                   // [K, M]
+	y2 := DotGeneral(Transpose(w, 0, 1), []int{1}, nil, x2, []int{0}, nil) // [N, M]
+	y := Reshape(y2, n, d[1], d[2], d[3])                                  // [N, B, H, W]
 	t.record(func() {
 		dy := t.grad(y)
 		if dy == nil {
 			return
 		}
-		dy3 := Reshape(dy, b, h*wd, n)
-		t.accumulate(w, weightGrad(x3, dy3))
-		t.accumulate(x, Reshape(batchedMatMulT(dy3, w), b, h, wd, k))
+		dy2 := channelRows(dy)                                                           // [N, M]
+		t.accumulate(w, DotGeneral(x2, []int{1}, nil, dy2, []int{1}, nil))               // [K, N]
+		t.accumulate(x, Reshape(DotGeneral(w, []int{1}, nil, dy2, []int{0}, nil), d...)) // [K, M]
 	})
 	return y
 }
 
-// padSpatial pads H and W of x [B, H, W, C] by p on each side with value (by concatenation:
-// simplego has no Pad).
+// padSpatial pads H and W of x [C, B, H, W] by p on each side with value (by concatenation,
+// which the Go back-end copies in blocks).
 func padSpatial(x *Node, p int, value float64) *Node {
-	if p == 0 {
-		return x
-	}
-	d := x.Shape().Dimensions
-	fill := func(dims ...int) *Node {
+	return padAxisWith(padAxisWith(x, 2, p, p, value), 3, p, p, value)
+}
+
+// padAxis pads x with start zeros before and end zeros after, along axis.
+func padAxis(x *Node, axis, start, end int) *Node { return padAxisWith(x, axis, start, end, 0) }
+
+// padAxisWith pads x with start values before and end after, along axis, by concatenation.
+func padAxisWith(x *Node, axis, start, end int, value float64) *Node {
+	fill := func(n int) *Node {
+		dims := append([]int(nil), x.Shape().Dimensions...)
+		dims[axis] = n
+		if value == 0 {
+			return Zeros(x.Graph(), shapes.Make(x.DType(), dims...))
+		}
 		return BroadcastToDims(ConstAs(x, value), dims...)
 	}
-	rows := fill(d[0], p, d[2], d[3])
-	x = Concatenate([]*Node{rows, x, rows}, 1)
-	cols := fill(d[0], d[1]+2*p, p, d[3])
-	return Concatenate([]*Node{cols, x, cols}, 2)
+	parts := make([]*Node, 0, 3)
+	if start > 0 {
+		parts = append(parts, fill(start))
+	}
+	parts = append(parts, x)
+	if end > 0 {
+		parts = append(parts, fill(end))
+	}
+	if len(parts) == 1 {
+		return x
+	}
+	return Concatenate(parts, axis)
 }
 
-// window returns the [H, W] window of xp (padded) starting at (oy, ox), channels [c0, c1).
-func window(xp *Node, oy, ox, h, w, c0, c1 int) *Node {
-	return Slice(xp, AxisRange(), AxisRange(oy, oy+h), AxisRange(ox, ox+w), AxisRange(c0, c1))
+// spatialWindow returns the h×w window of xp [C, B, Hp, Wp] starting at (oy, ox).
+func spatialWindow(xp *Node, oy, ox, h, w int) *Node {
+	return Slice(xp, AxisRange(), AxisRange(), AxisRange(oy, oy+h), AxisRange(ox, ox+w))
 }
 
-// conv is a k×k convolution with dilation dil, stride 1, "same" padding and no bias, through
-// patch extraction and one batched product: x [B, H, W, C] · w [k·k·C, N] → [B, H, W, N].
-// Weight row (ky·k + kx)·C + c multiplies input channel c at offset (ky·dil, kx·dil).
+// conv is a k×k convolution with dilation dil, stride 1, "same" padding and no bias:
+// x [C, B, H, W] with w [k·k·C, N] → [N, B, H, W]. Weight row (ky·k + kx)·C + c multiplies input
+// channel c at offset (ky·dil, kx·dil).
+//
+// Forward: the k·k windows of the padded input stacked as patches [k·k·C, M] (one block copy
+// per window), then one product. Weight gradient: patches·dyᵀ. Input gradient: the same
+// convolution of dy with the kernel turned by 180° and its channels swapped.
 func conv(t *tape, x, w *Node, k, dil int) *Node {
+	c, n := x.Shape().Dimensions[0], w.Shape().Dimensions[1]
+	y, patches := convCore(x, w, k, dil)
+	t.record(func() {
+		dy := t.grad(y)
+		if dy == nil {
+			return
+		}
+		t.accumulate(w, DotGeneral(patches, []int{1}, nil, channelRows(dy), []int{1}, nil)) // [k·k·C, N]
+		turned := Reshape(Transpose(Reverse(Reshape(w, k, k, c, n), 0, 1), 2, 3), k*k*n, c)
+		dx, _ := convCore(dy, turned, k, dil)
+		t.accumulate(x, dx)
+	})
+	return y
+}
+
+// convCore is conv's forward pass; it also returns the patches [k·k·C, M] the weight gradient
+// reuses.
+func convCore(x, w *Node, k, dil int) (y, patches *Node) {
 	d := x.Shape().Dimensions
-	b, h, wd, c := d[0], d[1], d[2], d[3]
+	c, b, h, wd := d[0], d[1], d[2], d[3]
 	n := w.Shape().Dimensions[1]
 	p := dil * (k - 1) / 2
 	xp := padSpatial(x, p, 0)
 	taps := make([]*Node, 0, k*k)
 	for ky := 0; ky < k; ky++ {
 		for kx := 0; kx < k; kx++ {
-			taps = append(taps, window(xp, ky*dil, kx*dil, h, wd, 0, c))
+			taps = append(taps, Reshape(spatialWindow(xp, ky*dil, kx*dil, h, wd), c, b*h*wd))
 		}
 	}
-	patches := Reshape(Concatenate(taps, 3), b, h*wd, k*k*c) // [B, H·W, k·k·C]
-	y := Reshape(batchedMatMul(patches, w), b, h, wd, n)
-	t.record(func() {
-		dy := t.grad(y)
-		if dy == nil {
-			return
-		}
-		dy3 := Reshape(dy, b, h*wd, n)
-		t.accumulate(w, weightGrad(patches, dy3))
-		// Scatter the patches' gradient back: tap (ky, kx) read x at (y+ky·dil−p, x+kx·dil−p),
-		// so dx[u, v] gathers dpatch_tap[u−ky·dil+p, v−kx·dil+p] from the padded gradient.
-		dpp := padSpatial(Reshape(batchedMatMulT(dy3, w), b, h, wd, k*k*c), p, 0)
-		var dx *Node
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				tap := ky*k + kx
-				part := window(dpp, 2*p-ky*dil, 2*p-kx*dil, h, wd, tap*c, (tap+1)*c)
-				if dx == nil {
-					dx = part
-				} else {
-					dx = Add(dx, part)
-				}
-			}
-		}
-		t.accumulate(x, dx)
-	})
-	return y
+	patches = Concatenate(taps, 0)                                              // [k·k·C, M]
+	y2 := DotGeneral(Transpose(w, 0, 1), []int{1}, nil, patches, []int{0}, nil) // [N, M]
+	return Reshape(y2, n, b, h, wd), patches
 }
 
 // depthwiseConv is a k×k per-channel convolution, stride 1, "same" padding, no bias:
-// x [B, H, W, C] with w [k·k, C] → [B, H, W, C], as a sum of shifted, scaled copies of x.
+// x [C, B, H, W] with w [k·k, C] → [C, B, H, W].
+//
+// The channel is the batch axis of the products: the k horizontal shifts of the padded input
+// are stacked, T [C, k(kx), B·Hp·W]; one batched product with the weights,
+// Z[c, ky] = Σ_kx w[ky, kx, c]·T[c, kx], does the k·k multiply-adds of every pixel; and k
+// vertical shifts of Z summed give the output. That is 2k shifted copies instead of the k² of
+// the direct sum, and copies (Slice) are the Go back-end's slowest op per element. The input
+// gradient is the same correlation of dy with the kernel turned by 180°; the weights' gradient
+// is one batched product of T with dy shifted vertically.
 func depthwiseConv(t *tape, x, w *Node, k int) *Node {
 	d := x.Shape().Dimensions
-	h, wd, c := d[1], d[2], d[3]
+	c, b, h, wd := d[0], d[1], d[2], d[3]
 	p := (k - 1) / 2
-	xp := padSpatial(x, p, 0)
-	tapWeight := func(tap int) *Node { // w[tap] spread over [B, H, W, C]
-		return perChannel(Slice(w, AxisElem(tap), AxisRange()), x)
-	}
-	windows := make([]*Node, 0, k*k) // kept for the weights' gradient
-	var y *Node
-	for ky := 0; ky < k; ky++ {
-		for kx := 0; kx < k; kx++ {
-			win := window(xp, ky, kx, h, wd, 0, c)
-			windows = append(windows, win)
-			term := Mul(win, tapWeight(ky*k+kx))
-			if y == nil {
-				y = term
-			} else {
-				y = Add(y, term)
-			}
-		}
-	}
+	wk := Reshape(Transpose(w, 0, 1), c, k, k) // [C, k(ky), k(kx)]
+	y, shifts := depthwiseCore(x, wk, k)
 	t.record(func() {
 		dy := t.grad(y)
 		if dy == nil {
 			return
 		}
-		dyp := padSpatial(dy, p, 0)
-		var dx *Node
-		dws := make([]*Node, 0, k*k)
+		// dW[c, ky, kx] = Σ dy[c, b, h, w]·xp[c, b, h+ky, w+kx]: dy placed at row offset ky of
+		// the padded height, against the horizontal shifts T.
+		rows := make([]*Node, k)
 		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				tap := ky*k + kx
-				dws = append(dws, Reshape(ReduceSum(Mul(dy, windows[tap]), 0, 1, 2), 1, c))
-				term := Mul(window(dyp, 2*p-ky, 2*p-kx, h, wd, 0, c), tapWeight(tap))
-				if dx == nil {
-					dx = term
-				} else {
-					dx = Add(dx, term)
-				}
-			}
+			rows[ky] = Reshape(padAxis(dy, 2, ky, 2*p-ky), c, 1, b*(h+2*p)*wd)
 		}
-		t.accumulate(w, Concatenate(dws, 0))
+		dwk := DotGeneral(Concatenate(rows, 1), []int{2}, []int{0}, shifts, []int{2}, []int{0}) // [C, k, k]
+		t.accumulate(w, Transpose(Reshape(dwk, c, k*k), 0, 1))
+		dx, _ := depthwiseCore(dy, Reverse(wk, 1, 2), k)
 		t.accumulate(x, dx)
 	})
 	return y
 }
 
-// maxPool1D is a max over k consecutive positions along axis (1 for H, 2 for W), stride 1, "same"
-// padding with −∞. Its gradient is shared equally among the positions that tie for the maximum
-// (a valid subgradient; PyTorch gives it all to the first).
-func maxPool1D(t *tape, x *Node, k, axis int) *Node {
+// depthwiseCore is the forward pass of depthwiseConv with the kernel wk [C, k(ky), k(kx)]. It
+// also returns the horizontal shifts T [C, k(kx), B·Hp·W] of the padded input, which the
+// weights' gradient reuses.
+func depthwiseCore(x, wk *Node, k int) (y, shifts *Node) {
 	d := x.Shape().Dimensions
-	l := d[axis]
+	c, b, h, wd := d[0], d[1], d[2], d[3]
 	p := (k - 1) / 2
-	pad := func(v *Node, value float64) *Node {
-		pd := append([]int(nil), d...)
-		pd[axis] = p
-		fill := BroadcastToDims(ConstAs(x, value), pd...)
-		return Concatenate([]*Node{fill, v, fill}, axis)
+	hp := h + 2*p
+	xp := padSpatial(x, p, 0) // [C, B, Hp, Wp]
+	parts := make([]*Node, k)
+	for kx := 0; kx < k; kx++ {
+		parts[kx] = Reshape(SliceAxis(xp, 3, AxisRange(kx, kx+wd)), c, 1, b*hp*wd)
 	}
-	shift := func(v *Node, o int) *Node { return SliceAxis(v, axis, AxisRange(o, o+l)) }
-	xp := pad(x, math.Inf(-1))
-	shifts := make([]*Node, k) // kept for the backward pass
-	var y *Node
-	for o := 0; o < k; o++ {
-		shifts[o] = shift(xp, o)
+	shifts = Concatenate(parts, 1)                                                                // [C, k(kx), B·Hp·W]
+	z := Reshape(DotGeneral(wk, []int{2}, []int{0}, shifts, []int{1}, []int{0}), c, k, b, hp, wd) // [C, k(ky), B, Hp, W]
+	for ky := 0; ky < k; ky++ {
+		row := Reshape(Slice(z, AxisRange(), AxisElem(ky), AxisRange(), AxisRange(ky, ky+h), AxisRange()), c, b, h, wd)
 		if y == nil {
-			y = shifts[o]
+			y = row
 		} else {
-			y = Max(y, shifts[o])
+			y = Add(y, row)
 		}
 	}
+	return y, shifts
+}
+
+// maxPool1D is a max over k consecutive positions along axis (2 for H, 3 for W), stride 1,
+// "same" padding with −∞. The windows are built by doubling: maxima over 2, then 4, then k
+// positions, each the maximum of two overlapping shorter windows (3 levels for k = 7 instead of
+// 6 maxima). The backward pass routes each level's gradient to the larger of its two inputs
+// (the first on a tie, as PyTorch does) and shifts it back with zero padding, which the Go
+// back-end copies in blocks; only the forward pass slices.
+func maxPool1D(t *tape, x *Node, k, axis int) *Node {
+	l := x.Shape().Dimensions[axis]
+	p := (k - 1) / 2
+	m := padAxisWith(x, axis, p, k-1-p, math.Inf(-1)) // windows of 1, length l+k−1
+	type level struct {
+		off     int   // the second input starts off positions after the first
+		firstGE *Node // where the first input is the maximum
+	}
+	var levels []level
+	for size := 1; size < k; {
+		next := min(2*size, k)
+		off := next - size
+		n := m.Shape().Dimensions[axis] - off
+		a, b := SliceAxis(m, axis, AxisRange(0, n)), SliceAxis(m, axis, AxisRange(off, off+n))
+		levels = append(levels, level{off: off, firstGE: GreaterOrEqual(a, b)})
+		m = Max(a, b)
+		size = next
+	}
+	y := m // length l
 	t.record(func() {
-		dy := t.grad(y)
-		if dy == nil {
+		dm := t.grad(y)
+		if dm == nil {
 			return
 		}
-		// Window a covers xp[a..a+k); x[u] = xp[u+p] lies in the windows a = u+p−o, o ∈ [0, k).
-		// count[a] = number of positions of window a equal to its max.
-		var count *Node
-		for o := 0; o < k; o++ {
-			m := ConvertDType(Equal(shifts[o], y), x.DType())
-			if count == nil {
-				count = m
-			} else {
-				count = Add(count, m)
-			}
+		for i := len(levels) - 1; i >= 0; i-- {
+			lv := levels[i]
+			da := Where(lv.firstGE, dm, ZerosLike(dm))
+			dm = Add(padAxis(da, axis, 0, lv.off), padAxis(Sub(dm, da), axis, lv.off, 0))
 		}
-		share := Div(dy, count)
-		// Pad y with +∞ (never equal to x) and share with 0 so out-of-range windows add nothing.
-		yp, sp := pad(y, math.Inf(1)), pad(share, 0)
-		var dx *Node
-		for o := 0; o < k; o++ {
-			a := 2*p - o // window index a = u+p−o, in padded coordinates u+2p−o.
-			term := Where(Equal(x, shift(yp, a)), shift(sp, a), ZerosLike(x))
-			if dx == nil {
-				dx = term
-			} else {
-				dx = Add(dx, term)
-			}
-		}
-		t.accumulate(x, dx)
+		t.accumulate(x, SliceAxis(dm, axis, AxisRange(p, p+l)))
 	})
 	return y
 }
 
 // maxPool is a k×k max-pool, stride 1, "same" padding, as two separable 1-D maxima.
 func maxPool(t *tape, x *Node, k int) *Node {
-	return maxPool1D(t, maxPool1D(t, x, k, 2), k, 1)
+	return maxPool1D(t, maxPool1D(t, x, k, 3), k, 2)
 }
 
 // halve is a 2×2 max-pool with stride 2 and ceil rounding (odd sizes are padded with −∞):
-// [B, H, W, C] → [B, ⌈H/2⌉, ⌈W/2⌉, C]. Ties share the gradient equally.
+// [C, B, H, W] → [C, B, ⌈H/2⌉, ⌈W/2⌉]. The gradient goes to the first maximum of each window.
 func halve(t *tape, x *Node) *Node {
 	d := x.Shape().Dimensions
-	b, h, w, c := d[0], d[1], d[2], d[3]
+	c, b, h, w := d[0], d[1], d[2], d[3]
 	h2, w2 := (h+1)/2, (w+1)/2
-	xp := x
-	if h%2 == 1 {
-		xp = Concatenate([]*Node{xp, BroadcastToDims(ConstAs(x, math.Inf(-1)), b, 1, w, c)}, 1)
+	xp := padAxisWith(padAxisWith(x, 2, 0, 2*h2-h, math.Inf(-1)), 3, 0, 2*w2-w, math.Inf(-1))
+	quarter := func(oy, ox int) *Node {
+		return Slice(xp, AxisRange(), AxisRange(), AxisRange(oy, 2*h2).Stride(2), AxisRange(ox, 2*w2).Stride(2))
 	}
-	if w%2 == 1 {
-		xp = Concatenate([]*Node{xp, BroadcastToDims(ConstAs(x, math.Inf(-1)), b, 2*h2, 1, c)}, 2)
-	}
-	quarter := func(v *Node, oy, ox int) *Node {
-		return Slice(v, AxisRange(), AxisRange(oy, 2*h2).Stride(2), AxisRange(ox, 2*w2).Stride(2), AxisRange())
-	}
-	q := [4]*Node{quarter(xp, 0, 0), quarter(xp, 0, 1), quarter(xp, 1, 0), quarter(xp, 1, 1)}
-	y := Max(Max(q[0], q[1]), Max(q[2], q[3]))
+	q := [4]*Node{quarter(0, 0), quarter(0, 1), quarter(1, 0), quarter(1, 1)}
+	ge01, ge23 := GreaterOrEqual(q[0], q[1]), GreaterOrEqual(q[2], q[3])
+	m01, m23 := Max(q[0], q[1]), Max(q[2], q[3])
+	ge := GreaterOrEqual(m01, m23)
+	y := Max(m01, m23)
 	t.record(func() {
 		dy := t.grad(y)
 		if dy == nil {
 			return
 		}
-		var m [4]*Node
-		count := ZerosLike(y)
-		for i := range q {
-			m[i] = ConvertDType(Equal(q[i], y), x.DType())
-			count = Add(count, m[i])
-		}
-		share := Div(dy, count)
-		for i := range m {
-			m[i] = Mul(m[i], share)
-		}
+		zero := ZerosLike(dy)
+		d01 := Where(ge, dy, zero)
+		d23 := Sub(dy, d01)
+		d0 := Where(ge01, d01, zero)
+		d2 := Where(ge23, d23, zero)
+		dq := [4]*Node{d0, Sub(d01, d0), d2, Sub(d23, d2)}
 		// Interleave the four quarters back: columns first, then rows.
-		row0 := Reshape(Stack([]*Node{m[0], m[1]}, 3), b, h2, 2*w2, c)
-		row1 := Reshape(Stack([]*Node{m[2], m[3]}, 3), b, h2, 2*w2, c)
-		dxp := Reshape(Stack([]*Node{row0, row1}, 2), b, 2*h2, 2*w2, c)
-		t.accumulate(x, Slice(dxp, AxisRange(), AxisRange(0, h), AxisRange(0, w), AxisRange()))
+		row0 := Reshape(Stack([]*Node{dq[0], dq[1]}, 4), c, b, h2, 2*w2)
+		row1 := Reshape(Stack([]*Node{dq[2], dq[3]}, 4), c, b, h2, 2*w2)
+		dxp := Reshape(Stack([]*Node{row0, row1}, 3), c, b, 2*h2, 2*w2)
+		t.accumulate(x, Slice(dxp, AxisRange(), AxisRange(), AxisRange(0, h), AxisRange(0, w)))
 	})
 	return y
 }
 
-// batchNormTrain normalises x [B, H, W, C] with the batch's statistics per channel, then scales
+// batchNormTrain normalises x [C, B, H, W] with the batch's statistics per channel, then scales
 // by gamma and shifts by beta (both [C]); the gradient flows through the statistics, as in
 // PyTorch. It returns the output and the batch mean and (biased) variance, for running stats.
 func batchNormTrain(t *tape, x, gamma, beta *Node) (y, mean, variance *Node) {
-	d := x.Shape().Dimensions
-	m := float64(d[0] * d[1] * d[2])
-	mean = DivScalar(ReduceSum(x, 0, 1, 2), m)
-	variance = Max(Sub(DivScalar(ReduceSum(Mul(x, x), 0, 1, 2), m), Mul(mean, mean)), ScalarZero(x.Graph(), x.DType()))
+	x2 := channelRows(x) // [C, M]
+	m := float64(x2.Shape().Dimensions[1])
+	mean = DivScalar(ReduceSum(x2, 1), m)
+	variance = Max(Sub(DivScalar(ReduceSum(Mul(x2, x2), 1), m), Mul(mean, mean)), ScalarZero(x.Graph(), x.DType()))
 	invStd := Rsqrt(AddScalar(variance, bnEpsilon))
 	a := Mul(gamma, invStd)          // [C]
 	shift := Sub(beta, Mul(mean, a)) // [C]
@@ -378,8 +365,9 @@ func batchNormTrain(t *tape, x, gamma, beta *Node) (y, mean, variance *Node) {
 		if dy == nil {
 			return
 		}
-		sumDy := ReduceSum(dy, 0, 1, 2)
-		sumDyX := ReduceSum(Mul(dy, x), 0, 1, 2)
+		dy2 := channelRows(dy)
+		sumDy := ReduceSum(dy2, 1)
+		sumDyX := ReduceSum(Mul(dy2, x2), 1)
 		dGamma := Mul(invStd, Sub(sumDyX, Mul(mean, sumDy))) // Σ dy·x̂
 		t.accumulate(gamma, dGamma)
 		t.accumulate(beta, sumDy)
@@ -403,14 +391,15 @@ func fuzzyReLU(t *tape, x *Node) *Node {
 	return y
 }
 
-// globalAvgPool averages over H and W: [B, H, W, C] → [B, C].
+// globalAvgPool averages over H and W: [C, B, H, W] → [B, C].
 func globalAvgPool(t *tape, x *Node) *Node {
 	d := x.Shape().Dimensions
-	hw := float64(d[1] * d[2])
-	y := DivScalar(ReduceSum(x, 1, 2), hw)
+	c, b, hw := d[0], d[1], d[2]*d[3]
+	y := Transpose(DivScalar(ReduceSum(Reshape(x, c, b, hw), 2), float64(hw)), 0, 1)
 	t.record(func() {
 		if dy := t.grad(y); dy != nil {
-			t.accumulate(x, Reshape(repeatAxis(Reshape(DivScalar(dy, hw), d[0], 1, d[3]), 1, d[1]*d[2]), d...))
+			dyT := Reshape(DivScalar(Transpose(dy, 0, 1), float64(hw)), c, b, 1)
+			t.accumulate(x, Reshape(repeatAxis(dyT, 2, hw), d...))
 		}
 	})
 	return y

@@ -18,9 +18,16 @@ import (
 //     Convolve and MaxPool with automatic differentiation, which XLA fuses and runs through
 //     cuDNN.
 //
-// Activations are NHWC, [B, H, W, C]; the weights have the same layout under both (see
-// weights.go), so one set of shared weights serves either.
+// Each formulation lays activations out its own way (KernelsGo channel-major [C, B, H, W],
+// KernelsXLA [B, H, W, C]); below, "[B, H, W, C]" names the axes, not their order. The weights
+// have one layout under both (see weights.go), so one set of shared weights serves either.
 type kernels interface {
+	// fromImages turns images [B, H, W, C] into an activation.
+	fromImages(images *Node) *Node
+	// toImages turns an activation back into [B, H, W, C].
+	toImages(x *Node) *Node
+	// activationDims is the shape of an activation of b images of h×w with c channels.
+	activationDims(b, h, w, c int) []int
 	// pointwise is a 1×1 convolution without bias: x [B, H, W, K] · w [K, N] → [B, H, W, N].
 	pointwise(x, w *Node) *Node
 	// conv is a k×k convolution with dilation dil, stride 1, "same" padding, no bias:
@@ -38,6 +45,8 @@ type kernels interface {
 	// shifts by beta (both [C]); the gradient flows through the statistics, as in PyTorch. It
 	// returns the output and the batch mean and (biased) variance, for running statistics.
 	batchNorm(x, gamma, beta *Node) (y, mean, variance *Node)
+	// scaleShift returns x·a + s per channel, with a and s [C] (inference batch-norm).
+	scaleShift(x, a, s *Node) *Node
 	// fuzzyReLU is activation.FuzzyReLU.
 	fuzzyReLU(x *Node) *Node
 	// add sums two activations.
@@ -78,8 +87,29 @@ func newKernels(name string) (kernels, error) {
 const bnEpsilon = 1e-5
 
 // batchNormInfer normalises x with running statistics.
-func batchNormInfer(x, gamma, beta, runMean, runVar *Node) *Node {
+func batchNormInfer(k kernels, x, gamma, beta, runMean, runVar *Node) *Node {
 	a := Mul(gamma, Rsqrt(AddScalar(runVar, bnEpsilon)))
-	shift := Sub(beta, Mul(runMean, a))
-	return Add(Mul(x, perChannel(a, x)), perChannel(shift, x))
+	return k.scaleShift(x, a, Sub(beta, Mul(runMean, a)))
+}
+
+// layerGradients returns the gradient of Σ out·seed with respect to each node of wrt, by the
+// formulation's own backward pass (zeros where out does not depend on one). It is how the
+// tests and BenchOps differentiate a single layer.
+func layerGradients(k kernels, out, seed *Node, wrt []*Node) []*Node {
+	var grads []*Node
+	switch k := k.(type) {
+	case handWritten:
+		k.t.backward(out, seed)
+		for _, x := range wrt {
+			grads = append(grads, k.t.grad(x))
+		}
+	default:
+		grads = Gradient(ReduceAllSum(Mul(out, seed)), wrt...)
+	}
+	for i, g := range grads {
+		if g == nil {
+			grads[i] = ZerosLike(wrt[i])
+		}
+	}
+	return grads
 }

@@ -159,25 +159,24 @@ func trainingKernels(t testing.TB, name string) kernels {
 	return k
 }
 
-// inputGrads returns the gradient of Σ out·r with respect to each input, by the formulation's
-// own backward pass (zeros where the output does not depend on an input).
-func inputGrads(k kernels, out, r *Node, inputs []*Node) []*Node {
-	var grads []*Node
-	switch k := k.(type) {
-	case handWritten:
-		k.t.backward(out, r)
-		for _, x := range inputs {
-			grads = append(grads, k.t.grad(x))
-		}
-	default:
-		grads = Gradient(ReduceAllSum(Mul(out, r)), inputs...)
-	}
-	for i, g := range grads {
-		if g == nil {
-			grads[i] = ZerosLike(inputs[i])
+// toLayout turns the rank-4 nodes of xs (the tests' [B, H, W, C]) into k's activations.
+func toLayout(k kernels, xs []*Node) []*Node {
+	out := make([]*Node, len(xs))
+	for i, x := range xs {
+		out[i] = x
+		if x.Rank() == 4 {
+			out[i] = k.fromImages(x)
 		}
 	}
-	return grads
+	return out
+}
+
+// fromLayout turns a rank-4 activation of k back into [B, H, W, C].
+func fromLayout(k kernels, x *Node) *Node {
+	if x.Rank() == 4 {
+		return k.toImages(x)
+	}
+	return x
 }
 
 // runLayer returns the output values and, for the weighted loss Σ y·R, the gradients of every input.
@@ -185,9 +184,17 @@ func runLayer(t *testing.T, form string, lc layerCase, r arr) (y []float64, grad
 	t.Helper()
 	exec, err := NewExec(getBackend(t), func(ins []*Node) []*Node {
 		k := trainingKernels(t, form)
-		x := ins[:len(ins)-1]
-		out := lc.fn(k, x)
-		return append([]*Node{out}, inputGrads(k, out, ins[len(ins)-1], x)...)
+		xs := toLayout(k, ins[:len(ins)-1])
+		out := lc.fn(k, xs)
+		seed := ins[len(ins)-1]
+		if out.Rank() == 4 {
+			seed = k.fromImages(seed)
+		}
+		res := []*Node{fromLayout(k, out)}
+		for _, g := range layerGradients(k, out, seed, xs) {
+			res = append(res, fromLayout(k, g))
+		}
+		return res
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +222,10 @@ func forwardOnly(t *testing.T, form string, lc layerCase, inputs []arr) []float6
 	for _, in := range inputs {
 		args = append(args, in.tensor())
 	}
-	out, err := CallOnce(getBackend(t), func(ins []*Node) *Node { return lc.fn(trainingKernels(t, form).inference(), ins) }, args...)
+	out, err := CallOnce(getBackend(t), func(ins []*Node) *Node {
+		k := trainingKernels(t, form).inference()
+		return fromLayout(k, lc.fn(k, toLayout(k, ins)))
+	}, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +357,10 @@ func outputDims(t *testing.T, form string, lc layerCase) []int {
 	for _, in := range lc.inputs {
 		args = append(args, in.tensor())
 	}
-	out, err := CallOnce(getBackend(t), func(ins []*Node) *Node { return lc.fn(trainingKernels(t, form).inference(), ins) }, args...)
+	out, err := CallOnce(getBackend(t), func(ins []*Node) *Node {
+		k := trainingKernels(t, form).inference()
+		return fromLayout(k, lc.fn(k, toLayout(k, ins)))
+	}, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,15 +384,15 @@ func TestOpsKeepShape(t *testing.T) {
 				ks := op.k
 				out, err := CallOnce(getBackend(t), func(g *Graph) *Node {
 					k := trainingKernels(t, form).inference()
-					x := Ones(g, shapes.Make(dtypes.Float32, dims...))
+					x := k.fromImages(Ones(g, shapes.Make(dtypes.Float32, dims...)))
 					c := dims[3]
 					switch op.kind {
 					case "conv":
-						return k.conv(x, Ones(g, shapes.Make(dtypes.Float32, ks*ks*c, c)), ks, op.dil)
+						return k.toImages(k.conv(x, Ones(g, shapes.Make(dtypes.Float32, ks*ks*c, c)), ks, op.dil))
 					case "depthwise":
-						return k.depthwise(x, Ones(g, shapes.Make(dtypes.Float32, ks*ks, c)), ks)
+						return k.toImages(k.depthwise(x, Ones(g, shapes.Make(dtypes.Float32, ks*ks, c)), ks))
 					default:
-						return k.maxPool(x, ks)
+						return k.toImages(k.maxPool(x, ks))
 					}
 				})
 				if err != nil {

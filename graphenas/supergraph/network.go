@@ -58,7 +58,7 @@ func (n *network) param(scope, name string) *Node {
 func (n *network) batchNorm(scope string, x *Node) *Node {
 	gamma, beta := n.param(scope, "gamma"), n.param(scope, "beta")
 	if !n.training && !n.cfg.EvalBatchStats {
-		return batchNormInfer(x, gamma, beta, n.param(scope, "running_mean"), n.param(scope, "running_var"))
+		return batchNormInfer(n.k, x, gamma, beta, n.param(scope, "running_mean"), n.param(scope, "running_var"))
 	}
 	y, mean, variance := n.k.batchNorm(x, gamma, beta)
 	if n.training {
@@ -93,7 +93,7 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 	h, w := images.Shape().Dimensions[1], images.Shape().Dimensions[2]
 
 	// Node 0, the stem: batch-norm of the image, then a 1×1 conv to C channels. [B, 28, 28, 20]
-	out[0] = n.k.pointwise(n.batchNorm(stemScope+"/bn", images), n.param(stemScope, "weights"))
+	out[0] = n.k.pointwise(n.batchNorm(stemScope+"/bn", n.k.fromImages(images)), n.param(stemScope, "weights"))
 	n.assertNodeShape(out[0], 0, b, h, w)
 
 	for j := 1; j < N; j++ {
@@ -119,7 +119,7 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 		}
 		if in == nil { // only the output can lack a live input: a zero input of its shape.
 			hj, wj := n.cfg.NodeSize(j, h, w)
-			in = Zeros(n.g, shapeF32(b, hj, wj, n.cfg.NodeChannels(j)))
+			in = Zeros(n.g, shapeF32(n.k.activationDims(b, hj, wj, n.cfg.NodeChannels(j))...))
 		}
 		x := n.batchNorm(nodeScope(j)+"/bn", in)
 		if j < N-1 {
@@ -134,10 +134,10 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 }
 
 // assertNodeShape panics (a programming error) unless x is node j's activation
-// [B, Hj, Wj, Cj] for images of h×w.
+// [B, Hj, Wj, Cj] (in the kernels' layout) for images of h×w.
 func (n *network) assertNodeShape(x *Node, j, b, h, w int) {
 	hj, wj := n.cfg.NodeSize(j, h, w)
-	x.AssertDims(b, hj, wj, n.cfg.NodeChannels(j))
+	x.AssertDims(n.k.activationDims(b, hj, wj, n.cfg.NodeChannels(j))...)
 }
 
 // trainStep builds one SGD-with-momentum step of architecture a: forward, backward (by the

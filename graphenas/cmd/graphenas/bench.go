@@ -71,7 +71,7 @@ func runBenchChild(args []string) error {
 		Machine: map[string]interface{}{"cpus": runtime.NumCPU(), "go": runtime.Version(), "date": time.Now().UTC().Format(time.RFC3339)}}
 	if *ops {
 		fmt.Fprintln(os.Stderr, "bench child: timing each op ...")
-		if rep.Ops, err = supergraph.BenchOps(b, cfg.BatchSize, 28, 28, cfg.Channels, 5); err != nil {
+		if rep.Ops, err = supergraph.BenchOps(b, res.Kernels, cfg.BatchSize, 28, 28, cfg.Channels, 5); err != nil {
 			return err
 		}
 	}
