@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// reference is the architecture of GOMLX-NOTES.md, used throughout the benchmarks.
+// reference is the architecture of graphenas/GOMLX-NOTES.md, used throughout the benchmarks.
 const reference = "1:dwconv7 2:maxpool7 3:conv3 | 0>1 0>2 0>3 1>2 1>4 2>3 2>4 3>4"
 
 func TestParseStringRoundTrip(t *testing.T) {

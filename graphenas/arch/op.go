@@ -1,6 +1,6 @@
 // Package arch is the architecture a GraphEnas search edits: a DAG of N nodes, each middle node
 // carrying one Op, with edges i → j only for i < j (an upper-triangular adjacency). Node 0 is the
-// input stem, node N−1 the output (DESIGN.md §2). It has no GoMLX dependency: the controller, the
+// input stem, node N−1 the output (graphenas/DESIGN.md §2). It has no GoMLX dependency: the controller, the
 // plots and the logs read it as plain data.
 package arch
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The GraphEnas child network in PyTorch: the baseline `graphenas bench child` compares against.
 
-Same network as graphenas/supergraph (DESIGN.md §2), same reference architecture, batch size,
+Same network as graphenas/supergraph (graphenas/DESIGN.md §2), same reference architecture, batch size,
 optimiser and data; run with Debian's python3-torch on the same machine in the same benchmark run.
 Prints one JSON object: training and evaluation images/s and, per op, the forward and
 forward+backward milliseconds on a [B, C, H, W] activation.

@@ -1,6 +1,6 @@
 // Package controller is GraphEnas's actor-critic: a graph convolution network reads the current
 // architecture and proposes one edit (the actor), and predicts the mean and spread of the edit's
-// effect on the validation loss (the critic). DESIGN.md §3. It works on any space.Space, so the
+// effect on the validation loss (the critic). graphenas/DESIGN.md §3. It works on any space.Space, so the
 // same controller searches the child network's supergraph and the NAS-Bench-201 cell.
 //
 // The return credited to the edit at step t is R_t = Σ_{k<K} γ^k δ_{t+k} with

@@ -6,7 +6,7 @@ import (
 )
 
 // DefaultWeightsFraction is the share of the training set the shared weights train on; the rest
-// scores architectures (DESIGN.md §4).
+// scores architectures (graphenas/DESIGN.md §4).
 const DefaultWeightsFraction = 0.8
 
 // Split divides the n indices [0, n) at random into a weights part (round(fraction·n) indices)

@@ -6,7 +6,7 @@
 // (HWC order) and converted to float32 in [0, 1] one batch at a time.
 //
 // The training set is split into a "weights" part, on which the shared weights train, and an
-// "architecture" part, on which architectures are scored (80/20 by default, as in DESIGN.md §4).
+// "architecture" part, on which architectures are scored (80/20 by default, as in graphenas/DESIGN.md §4).
 package data
 
 import (

@@ -1,4 +1,4 @@
-// Package search is one GraphEnas search (DESIGN.md §4): a strategy proposes the next
+// Package search is one GraphEnas search (graphenas/DESIGN.md §4): a strategy proposes the next
 // architecture (for GraphEnas, the controller's edit of the current one), the shared weights train
 // on it for a budget, it is evaluated on the architecture split, and the strategy learns from the
 // change of the validation loss. Step does one such step and returns its record; Run does many.
@@ -286,7 +286,7 @@ func (s *Search) randomEdit(g *space.Graph) controller.Proposal {
 	return controller.Proposal{Before: g, After: next, Action: a}
 }
 
-// Step does one search step (DESIGN.md §4) and returns its record. With a run directory, the
+// Step does one search step (graphenas/DESIGN.md §4) and returns its record. With a run directory, the
 // record is appended to steps.jsonl and a checkpoint is written every CheckpointEvery steps.
 func (s *Search) Step() (StepRecord, error) {
 	rec := StepRecord{Step: len(s.history), Strategy: s.cfg.Strategy}

@@ -5,7 +5,7 @@ import (
 	"math/bits"
 )
 
-// FeatureWidth returns the width of a node's feature vector in sp (DESIGN.md §3):
+// FeatureWidth returns the width of a node's feature vector in sp (graphenas/DESIGN.md §3):
 // 2 flags + one-hot op + two binary codes of ⌈log2 MaxNodes⌉ bits + two one-hot stages + 2 degrees.
 func FeatureWidth(sp Space) int {
 	return 2 + len(sp.OpNames()) + 2*codeBits(sp.MaxNodes()) + 2*sp.MaxStages() + 2

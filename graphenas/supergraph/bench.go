@@ -14,7 +14,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/data"
 )
 
-// ReferenceArch is the architecture GOMLX-NOTES.md measured, used by every child benchmark.
+// ReferenceArch is the architecture graphenas/GOMLX-NOTES.md measured, used by every child benchmark.
 const ReferenceArch = "1:dwconv7 2:maxpool7 3:conv3 | 0>1 0>2 0>3 1>2 1>4 2>3 2>4 3>4"
 
 // ChildBench is the result of BenchChild.

@@ -3,7 +3,7 @@
 // Architecture Search via Parameter Sharing", arXiv:1802.03268), trained for a budget on the
 // architecture the controller chose.
 //
-// The network is DESIGN.md §2: a DAG of N nodes; node 0 is a batch-norm and 1×1 conv stem; node
+// The network is graphenas/DESIGN.md §2: a DAG of N nodes; node 0 is a batch-norm and 1×1 conv stem; node
 // j sums 1×1-conv links from its inputs (max-pooled once per stage crossed), then batch-norm, its
 // op, and fuzzy ReLU; the output node feeds global average pooling and a linear head. Only
 // nodes on a path from the input to the output are computed (arch.Live), and only the weights

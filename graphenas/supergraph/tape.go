@@ -6,7 +6,7 @@ import (
 
 // tape records the backward step of every layer built for a training graph, so that the whole
 // backward pass is written by hand. This is the way around two limits of GoMLX's simplego
-// back-end (GOMLX-NOTES.md): it cannot differentiate Convolve or max-pooling, and automatic
+// back-end (graphenas/GOMLX-NOTES.md): it cannot differentiate Convolve or max-pooling, and automatic
 // differentiation of Dot costs several times the hand-written products.
 //
 // Layers call record with a closure that reads the gradients of their outputs (grad) and adds

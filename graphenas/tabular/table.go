@@ -6,11 +6,16 @@
 package tabular
 
 import (
+	"bytes"
+	"compress/gzip"
+	_ "embed" // the NAS-Bench-201 table ships inside the package
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/graphenas/graphenas/graphenas/space"
 )
@@ -48,22 +53,65 @@ type Table struct {
 	row  map[string]int
 }
 
-// Load reads the CSV of shared/benchmarks (columns CIFAR10TestAccuracy200Epochs,
-// CIFAR100TestAccuracy200Epochs, ImageNetTestAccuracy200Epochs, ArchitectureString, …).
+// nb201 is the NAS-Bench-201 table shipped with GraphEnas (nb201/README.md: provenance, licence).
+//
+//go:embed nb201/nats-bench-tss.csv.gz
+var nb201 []byte
+
+// The facts Default checks on the shipped table (nb201/README.md).
+const (
+	nb201Rows          = 15625
+	nb201BestCIFAR     = 94.373 // maximum CIFAR-10 test accuracy, to three decimals
+	nb201BestTolerance = 5e-4
+)
+
+// Default returns the NAS-Bench-201 table that ships with GraphEnas (graphenas/tabular/nb201),
+// after checking what it must hold: 15,625 cells and a best CIFAR-10 accuracy of 94.373.
+func Default() (*Table, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(nb201))
+	if err != nil {
+		return nil, fmt.Errorf("tabular: the shipped NAS-Bench-201 table: %w", err)
+	}
+	t, err := Read(zr)
+	if err != nil {
+		return nil, fmt.Errorf("tabular: the shipped NAS-Bench-201 table: %w", err)
+	}
+	if best, _ := t.Best(CIFAR10); t.Len() != nb201Rows || math.Abs(best-nb201BestCIFAR) > nb201BestTolerance {
+		return nil, fmt.Errorf("tabular: the shipped NAS-Bench-201 table has %d rows and best CIFAR-10 accuracy %.3f, want %d and %.3f",
+			t.Len(), best, nb201Rows, nb201BestCIFAR)
+	}
+	return t, nil
+}
+
+// Load reads a NAS-Bench-201 CSV (columns CIFAR10TestAccuracy200Epochs,
+// CIFAR100TestAccuracy200Epochs, ImageNetTestAccuracy200Epochs, ArchitectureString, …), gzipped
+// when its name ends in .gz. An empty path is the shipped table (Default).
 func Load(path string) (*Table, error) {
+	if path == "" {
+		return Default()
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("tabular: %w", err)
 	}
 	defer f.Close()
-	t, err := Read(f)
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, fmt.Errorf("tabular: %s: %w", path, err)
+		}
+		r = zr
+	}
+	t, err := Read(r)
 	if err != nil {
 		return nil, fmt.Errorf("tabular: %s: %w", path, err)
 	}
 	return t, nil
 }
 
-// Read parses the table from r.
+// Read parses the table from r. Every accuracy must be a finite percentage, in [0, 100]; an
+// error names the line and the column of the first that is not.
 func Read(r io.Reader) (*Table, error) {
 	cr := csv.NewReader(r)
 	header, err := cr.Read()
@@ -107,6 +155,9 @@ func Read(r io.Reader) (*Table, error) {
 			v, err := strconv.ParseFloat(rec[col[name]], 64)
 			if err != nil {
 				return nil, fmt.Errorf("line %d: %s: %w", line, name, err)
+			}
+			if math.IsNaN(v) || v < 0 || v > 100 {
+				return nil, fmt.Errorf("line %d: %s is %s, want a percentage in [0, 100]", line, name, rec[col[name]])
 			}
 			t.acc[d] = append(t.acc[d], v)
 		}

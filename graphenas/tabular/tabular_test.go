@@ -1,11 +1,15 @@
 package tabular
 
 import (
+	"bytes"
+	"compress/gzip"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/graphenas/graphenas/graphenas/backend"
@@ -13,15 +17,12 @@ import (
 	"github.com/graphenas/graphenas/graphenas/surrogate"
 )
 
-// benchPath is the shared NAS-Bench-201 table, beside the repository.
-const benchPath = "../../../shared/benchmarks/nats-bench-tss.csv"
+// shipped is the NAS-Bench-201 table embedded in the package, parsed once for all tests.
+var shipped = sync.OnceValues(Default)
 
 func loadTable(t testing.TB) *Table {
 	t.Helper()
-	if _, err := os.Stat(benchPath); err != nil {
-		t.Skipf("the NAS-Bench-201 table %s is absent (it lives in shared/benchmarks)", benchPath)
-	}
-	tab, err := Load(benchPath)
+	tab, err := shipped()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,6 +460,41 @@ func TestGraphEnasMixesUniformProposals(t *testing.T) {
 		if len(props) != tc.proposals || flat != tc.wantFlat {
 			t.Errorf("proposals=%d uniform=%d: %d proposals, %d at β = 0; want %d and %d",
 				tc.proposals, tc.uniform, len(props), flat, tc.proposals, tc.wantFlat)
+		}
+	}
+}
+
+// TestLoadRejectsNonFinite checks that a table with NaN, infinite or impossible accuracies is
+// refused with the line and column named, and that a gzipped file loads like a plain one.
+func TestLoadRejectsNonFinite(t *testing.T) {
+	header := "CIFAR10TestAccuracy200Epochs,CIFAR100TestAccuracy200Epochs,ImageNetTestAccuracy200Epochs,ArchitectureString\n"
+	cell := "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+	for _, bad := range []string{"NaN", "Inf", "-Inf", "+Inf", "101", "-1"} {
+		_, err := Read(strings.NewReader(header + "90,70," + bad + "," + cell + "\n"))
+		if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "ImageNetTestAccuracy200Epochs") {
+			t.Errorf("accuracy %s: error %v", bad, err)
+		}
+	}
+	dir := t.TempDir()
+	plain, gz := filepath.Join(dir, "t.csv"), filepath.Join(dir, "t.csv.gz")
+	body := header + "90,70,40," + cell + "\n"
+	if err := os.WriteFile(plain, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(body))
+	zw.Close()
+	if err := os.WriteFile(gz, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{plain, gz} {
+		tab, err := Load(p)
+		if err != nil || tab.Len() != 1 {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if best, _ := tab.Best(CIFAR10); best != 90 {
+			t.Errorf("%s: best %g", p, best)
 		}
 	}
 }

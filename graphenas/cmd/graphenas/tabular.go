@@ -19,7 +19,7 @@ import (
 // runTabular benchmarks search strategies on the NAS-Bench-201 table.
 func runTabular(args []string) error {
 	fs := flag.NewFlagSet("tabular", flag.ContinueOnError)
-	bench := fs.String("bench", "../shared/benchmarks/nats-bench-tss.csv", "the NAS-Bench-201 CSV")
+	bench := fs.String("bench", "", "a NAS-Bench-201 CSV (.csv or .csv.gz; default: the table that ships with GraphEnas, graphenas/tabular/nb201)")
 	dataset := fs.String("dataset", "cifar10", "cifar10, cifar100 or imagenet16")
 	queries := fs.String("queries", "100,200", "query counts at which to score each strategy's pick")
 	seeds := fs.Int("seeds", 20, "independent runs per strategy")
