@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything GraphEnas needs on a Debian/Ubuntu machine that has Go:
+#   a C compiler and the C library headers (cgo: go-xla, GoMLX's PJRT binding, is built with it),
 #   Jupyter from the distribution (jupyter-client for `jupyter kernelspec`, the notebook server,
 #   nbconvert, nbclient), the Fashion-MNIST package, Chromium (the tests render the HTML report in
 #   it), goimports and gopls (GoNB needs both), the GoNB binary at the version pinned in go.mod,
@@ -13,6 +14,8 @@
 # Options (environment):
 #   GRAPHENAS_SETUP_TORCH=1   also install Debian's PyTorch, for the side-by-side CPU benchmark.
 #   GRAPHENAS_SETUP_CHROMIUM=0  leave out Chromium (the browser check of the report then skips).
+#   GRAPHENAS_SETUP_STEPS=packages  only install the Debian packages (the container recipe does this
+#                             as root, then runs the whole script as its unprivileged user).
 set -euo pipefail
 # The Go back-end's AVX2/AVX-512 matmul kernels are only built with Go's SIMD experiment.
 export GOEXPERIMENT=simd
@@ -25,15 +28,20 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 ok() { printf '    ok: %s\n' "$*"; }
 die() { printf 'setup: FAILED: %s\n' "$*" >&2; exit 1; }
 
+steps=${GRAPHENAS_SETUP_STEPS:-all}
+case "$steps" in all|packages) ;; *) die "GRAPHENAS_SETUP_STEPS=$steps: want all or packages" ;; esac
+
 # --- Go ------------------------------------------------------------------------------------------
+if [ "$steps" = all ]; then
 step "Go toolchain"
 command -v go >/dev/null || die "Go is not installed; install Go $(sed -n 's/^go //p' "$repo/go.mod") or newer from the Go downloads page, and put it on PATH"
 gobin=$(go env GOBIN); [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
 export PATH="$gobin:$PATH"
 ok "$(go version), tools go to $gobin"
+fi
 
 # --- Debian packages -----------------------------------------------------------------------------
-packages=(jupyter-client jupyter-notebook jupyter-nbconvert python3-nbconvert python3-nbclient python3-ipykernel dataset-fashion-mnist)
+packages=(gcc libc6-dev jupyter-client jupyter-notebook jupyter-nbconvert python3-nbconvert python3-nbclient python3-ipykernel dataset-fashion-mnist)
 [ "${GRAPHENAS_SETUP_TORCH:-0}" = 1 ] && packages+=(python3-torch)
 [ "${GRAPHENAS_SETUP_CHROMIUM:-1}" = 1 ] && packages+=(chromium)
 step "Debian packages: ${packages[*]}"
@@ -54,6 +62,10 @@ else
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/graphenas-apt.log 2>&1 \
     || die "apt-get install ${missing[*]} failed; see /tmp/graphenas-apt.log"
   ok "installed ${missing[*]}"
+fi
+if [ "$steps" = packages ]; then
+  echo "setup: packages done"
+  exit 0
 fi
 jupyter=/usr/bin/jupyter
 [ -x "$jupyter" ] || jupyter=$(command -v jupyter) || die "jupyter not found after installing jupyter-notebook"
