@@ -200,7 +200,8 @@ func PluginSearchPath() []string {
 }
 
 // pythonPluginDirs returns the jax_plugins folders of the site-packages folders found in the
-// usual places (system, /usr/local, per-user, a virtual environment, and $PYTHONPATH).
+// usual places (system, /usr/local, per-user, a virtual environment, virtual environments under
+// /opt, and $PYTHONPATH).
 func pythonPluginDirs() []string {
 	var roots []string
 	if v := os.Getenv("VIRTUAL_ENV"); v != "" {
@@ -212,7 +213,7 @@ func pythonPluginDirs() []string {
 		}
 	}
 	roots = append(roots, "/usr/local/lib/python3*/site-packages", "/usr/local/lib/python3*/dist-packages",
-		"/usr/lib/python3/dist-packages", "/opt/*/lib/python3*/site-packages")
+		"/usr/lib/python3/dist-packages", "/opt/*/lib/python3*/site-packages", "/opt/*/.venv/lib/python3*/site-packages")
 	if home, err := os.UserHomeDir(); err == nil {
 		roots = append(roots, filepath.Join(home, ".local/lib/python3*/site-packages"))
 	}
