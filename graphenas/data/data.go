@@ -37,6 +37,14 @@ func (s *Set) validate() error {
 	if s.N <= 0 || s.Height <= 0 || s.Width <= 0 || s.Channels <= 0 {
 		return fmt.Errorf("%s: empty or malformed shape [%d,%d,%d,%d]", s.Name, s.N, s.Height, s.Width, s.Channels)
 	}
+	// The shape must describe the bytes there are, without overflowing on the way.
+	total := 1
+	for _, d := range []int{s.N, s.Height, s.Width, s.Channels} {
+		var ok bool
+		if total, ok = mulBounded(total, d, len(s.Pixels)); !ok {
+			return fmt.Errorf("%s: shape [%d,%d,%d,%d] is larger than its %d pixel bytes", s.Name, s.N, s.Height, s.Width, s.Channels, len(s.Pixels))
+		}
+	}
 	if len(s.Pixels) != s.N*s.ImageSize() {
 		return fmt.Errorf("%s: %d pixel bytes for %d images of %d bytes", s.Name, len(s.Pixels), s.N, s.ImageSize())
 	}

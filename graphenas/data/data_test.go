@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -310,5 +311,63 @@ func TestHead(t *testing.T) {
 	}
 	if h.Train.validate() != nil || h.Name == ds.Name || ds.Head(0, 0).Name != ds.Name {
 		t.Errorf("names %q %q", h.Name, ds.Name)
+	}
+}
+
+// TestIDXHostileHeaders checks headers crafted to break the reader: a shape whose byte count
+// overflows int, and a 16-byte file announcing 2 GiB, plain and gzipped. Each is a one-line error
+// naming the file, and the reader allocates about what the file holds, not what it announces.
+func TestIDXHostileHeaders(t *testing.T) {
+	header := func(dims ...uint32) []byte {
+		b := binary.BigEndian.AppendUint32(nil, idxImagesMagic)
+		for _, d := range dims {
+			b = binary.BigEndian.AppendUint32(b, d)
+		}
+		return b
+	}
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		zw.Close()
+		return buf.Bytes()
+	}
+	cases := []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"overflowing shape", header(1<<16, 1<<24, 1<<24), "announces more than"},
+		{"overflowing shape, gzip", gz(header(1<<16, 1<<24, 1<<24)), "announces more than"},
+		{"2 GiB announced, plain", header(1<<13, 1<<9, 1<<9), "truncated"},
+		{"2 GiB announced, gzip", gz(header(1<<13, 1<<9, 1<<9)), "truncated"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "train-images-idx3-ubyte")
+			if err := os.WriteFile(path, c.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, _, err := readIDXFile(path, idxImagesMagic, 3)
+			runtime.ReadMemStats(&after)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %v, want one naming %s and containing %q", err, path, c.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+				t.Errorf("reading a %d-byte file allocated %d MB", len(c.file), grew>>20)
+			}
+		})
+	}
+	// The shape check of Set: a shape larger than its bytes is refused, even when the product of
+	// its dimensions would overflow.
+	s := &Set{Name: "crafted", N: 1 << 16, Height: 1 << 24, Width: 1 << 24, Channels: 1, Pixels: make([]byte, 16),
+		Labels: make([]uint8, 1<<16), NumClasses: 10}
+	if err := s.validate(); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("validate: %v", err)
 	}
 }

@@ -128,8 +128,15 @@ func openMaybeGzip(path string) (io.Reader, func() error, error) {
 	return br, f.Close, nil
 }
 
+// maxIDXBytes bounds the payload an IDX header may announce (Fashion-MNIST's training images are
+// 47 MB; CIFAR-10 as IDX would be 150 MB).
+const maxIDXBytes = 1 << 31
+
 // readIDXFile reads an IDX file of unsigned bytes with the given magic number and number of
 // dimensions. It reads exactly the announced number of bytes and rejects short or longer files.
+// A header cannot make it allocate more than the file holds: the announced size is computed with
+// overflow checks, compared with the file's size when it is not compressed, and the payload grows
+// only as bytes arrive.
 func readIDXFile(path string, wantMagic uint32, wantDims int) (dims []int, payload []byte, err error) {
 	r, closeFn, err := openMaybeGzip(path)
 	if err != nil {
@@ -154,20 +161,47 @@ func readIDXFile(path string, wantMagic uint32, wantDims int) (dims []int, paylo
 			return nil, nil, fmt.Errorf("data: %s: implausible dimension %d = %d", path, i, d)
 		}
 		dims[i] = int(d)
-		size *= int(d)
+		var ok bool
+		if size, ok = mulBounded(size, int(d), maxIDXBytes); !ok {
+			return nil, nil, fmt.Errorf("data: %s: shape %v announces more than %d bytes", path, dims[:i+1], maxIDXBytes)
+		}
 	}
-	if size > 1<<31 {
-		return nil, nil, fmt.Errorf("data: %s: implausible size %v", path, dims)
+	if plain, err := os.Stat(path); err == nil && !compressed(r) {
+		header := int64(4 + 4*wantDims)
+		if want := header + int64(size); plain.Size() < want {
+			return nil, nil, fmt.Errorf("data: %s: truncated: %d bytes, but its header announces %d (shape %v)", path, plain.Size(), want, dims)
+		}
 	}
-	payload = make([]byte, size)
-	if _, err := io.ReadFull(r, payload); err != nil {
-		return nil, nil, fmt.Errorf("data: %s: truncated: want %d data bytes for shape %v: %w", path, size, dims, noEOF(err))
+	payload, err = io.ReadAll(io.LimitReader(r, int64(size)+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: %s: %w", path, err)
 	}
-	var extra [1]byte
-	if n, _ := r.Read(extra[:]); n > 0 {
+	switch {
+	case len(payload) < size:
+		return nil, nil, fmt.Errorf("data: %s: truncated: %d data bytes, want %d for shape %v", path, len(payload), size, dims)
+	case len(payload) > size:
 		return nil, nil, fmt.Errorf("data: %s: trailing bytes after the %d announced by shape %v", path, size, dims)
 	}
 	return dims, payload, nil
+}
+
+// mulBounded returns a·b, and false when it exceeds limit (or a or b is negative), without
+// overflowing.
+func mulBounded(a, b, limit int) (int, bool) {
+	if a < 0 || b < 0 {
+		return 0, false
+	}
+	if b != 0 && a > limit/b {
+		return 0, false
+	}
+	return a * b, a*b <= limit
+}
+
+// compressed reports whether r decompresses (a gzip stream), so that its file's size says
+// nothing about the payload's.
+func compressed(r io.Reader) bool {
+	_, ok := r.(*gzip.Reader)
+	return ok
 }
 
 // noEOF turns a bare EOF into ErrUnexpectedEOF: inside a header, an end of file is a truncation.
