@@ -24,46 +24,51 @@ import (
 	"github.com/graphenas/graphenas/graphenas/space"
 )
 
-// Config holds every hyperparameter of the controller. Zero fields take DefaultConfig's values.
+// Config holds every hyperparameter of the controller. Start from DefaultConfig (or
+// FaithfulConfig) and change fields: New fills a zero numeric size or rate (Hidden, Layers,
+// LearningRate, ActorWeight, K, Gamma, BetaSteps, ReplaySize, ReplayBatch) from DefaultConfig, but
+// takes booleans, β and EntropyBonus as given, since false and 0 are meaningful there.
 type Config struct {
 	// Seed makes initialisation, sampling and replay draws reproducible.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Hidden is the width of every layer.
-	Hidden int
+	Hidden int `json:"hidden"`
 	// Layers is the number of GraphSAGE layers.
-	Layers int
+	Layers int `json:"layers"`
 	// LearningRate of Adam.
-	LearningRate float64
+	LearningRate float64 `json:"learning_rate"`
 	// ActorWeight weighs the actor's loss against the critic's (0.2 in the original).
-	ActorWeight float64
+	ActorWeight float64 `json:"actor_weight"`
 	// K is the number of future steps credited to an edit; Gamma the discount (1 − 1/K when 0).
-	K     int
-	Gamma float64
+	K     int     `json:"k"`
+	Gamma float64 `json:"gamma"`
 	// BetaStart and BetaEnd are the inverse temperature at the first step and after BetaSteps
 	// steps (linear in between): 0 is uniform exploration, larger exploits the actor.
-	BetaStart, BetaEnd float64
-	BetaSteps          int
+	BetaStart float64 `json:"beta_start"`
+	BetaEnd   float64 `json:"beta_end"`
+	BetaSteps int     `json:"beta_steps"`
 	// Replay trains the critic on minibatches of ReplayBatch transitions drawn from the last
 	// ReplaySize; without it (the original) the critic sees each transition once.
-	Replay                  bool
-	ReplaySize, ReplayBatch int
+	Replay      bool `json:"replay"`
+	ReplaySize  int  `json:"replay_size"`
+	ReplayBatch int  `json:"replay_batch"`
 	// Baseline subtracts a running mean of the critic's predictions from the actor's estimate.
-	Baseline bool
+	Baseline bool `json:"baseline"`
 	// EntropyBonus weighs the entropy of the policy, added to the actor's objective.
-	EntropyBonus float64
+	EntropyBonus float64 `json:"entropy_bonus"`
 	// AllActions trains the actor on the critic's prediction for every legal edit of the state,
 	// weighted by its probability (the expected policy gradient, "mean actor-critic", Allen et al.
 	// 2017, arXiv:1709.00503), instead of on the one sampled edit: same expectation, far less
 	// variance, at the cost of one batched critic call over the legal edits per step.
-	AllActions bool
+	AllActions bool `json:"all_actions"`
 	// ScaleReturns makes the critic learn returns divided by their running root mean square (it
 	// still reports them in their own units), so that the actor's and critic's step sizes do not
 	// depend on how large δ happens to be: a 1-point gain is a log-error change of 0.15 at 94%
 	// accuracy but of 0.04 at 73%.
-	ScaleReturns bool
+	ScaleReturns bool `json:"scale_returns"`
 
 	// NumOps is set from the space.
-	NumOps int
+	NumOps int `json:"num_ops"`
 }
 
 // DefaultConfig returns GraphEnas's improved settings: replay, baseline, a small entropy bonus

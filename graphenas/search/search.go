@@ -37,54 +37,67 @@ func Strategies() []string {
 	return []string{StrategyGraphEnas, StrategyOriginal, StrategyRandom, StrategyEvolution}
 }
 
-// Config is everything a search needs. Zero fields take the defaults given in their comments.
+// Config is everything a search needs. DefaultConfig is the one source of its defaults: start
+// from it and change fields. (A zero numeric field is also filled from DefaultConfig, so a
+// partly filled Config works; the command line binds its flags to DefaultConfig's fields.)
 type Config struct {
-	// Seed drives every random choice: weights, data order, the controller, edits. Default 0.
-	Seed uint64
-	// Strategy is graphenas (default), original, random or evolution.
-	Strategy string
+	// Seed drives every random choice: weights, data order, the controller, edits.
+	Seed uint64 `json:"seed"`
+	// Strategy is graphenas, original, random or evolution.
+	Strategy string `json:"strategy"`
 	// Supergraph is the child network (supergraph.DefaultConfig: 5 nodes, 20 channels, 4 layers
 	// per stage, batch 64, SGD lr 1e-3 momentum 0.9, an 80/20 weights/architecture split). Its
 	// Seed is replaced by Seed, and evaluation always uses batch statistics (EvalBatchStats).
-	Supergraph supergraph.Config
-	// Controller is the actor-critic (controller.DefaultConfig when Hidden is 0; the original
-	// strategy always uses controller.FaithfulConfig). Its Seed is replaced by Seed.
-	Controller controller.Config
-	// Budget is the training per step: batches (reproducible) or wall-clock time. Default 1 batch.
-	Budget supergraph.Budget
-	// EvalBatches is the number of architecture-split batches per evaluation. Default 4.
-	EvalBatches int
+	Supergraph supergraph.Config `json:"supergraph"`
+	// Controller is the actor-critic (controller.DefaultConfig; the original strategy always
+	// uses controller.FaithfulConfig). Its Seed is replaced by Seed.
+	Controller controller.Config `json:"controller"`
+	// Budget is the training per step: batches (reproducible) or wall-clock time.
+	Budget supergraph.Budget `json:"budget"`
+	// EvalBatches is the number of architecture-split batches per evaluation.
+	EvalBatches int `json:"eval_batches"`
 	// Population and Sample are regularized evolution's population size and tournament size.
-	// Defaults 10 and 3.
-	Population, Sample int
+	Population int `json:"population"`
+	Sample     int `json:"sample"`
 	// CheckpointEvery is the number of steps between checkpoints of a run with a directory
-	// (one is also written when Run ends). Default 10.
-	CheckpointEvery int
+	// (one is also written when Run ends).
+	CheckpointEvery int `json:"checkpoint_every"`
 }
 
-// withDefaults fills the zero fields and checks the rest.
+// DefaultConfig returns the default search: GraphEnas's controller (controller.DefaultConfig,
+// return scaling on) on the original child network (supergraph.DefaultConfig), one training
+// batch and four validation batches per step, seed 1.
+func DefaultConfig() Config {
+	sc, cc := supergraph.DefaultConfig(), controller.DefaultConfig()
+	sc.EvalBatchStats = true // see supergraph.Config.EvalBatchStats
+	return Config{Seed: 1, Strategy: StrategyGraphEnas, Supergraph: sc, Controller: cc,
+		Budget: supergraph.BatchBudget(1), EvalBatches: 4, Population: 10, Sample: 3, CheckpointEvery: 10}
+}
+
+// withDefaults fills the zero fields from DefaultConfig and checks the rest.
 func (c Config) withDefaults() (Config, error) {
+	d := DefaultConfig()
 	switch c.Strategy {
 	case "":
-		c.Strategy = StrategyGraphEnas
+		c.Strategy = d.Strategy
 	case StrategyGraphEnas, StrategyOriginal, StrategyRandom, StrategyEvolution:
 	default:
 		return c, fmt.Errorf("search: unknown strategy %q (known: graphenas, original, random, evolution)", c.Strategy)
 	}
 	if c.EvalBatches == 0 {
-		c.EvalBatches = 4
+		c.EvalBatches = d.EvalBatches
 	}
 	if c.Budget.Batches == 0 && c.Budget.Time == 0 {
-		c.Budget = supergraph.BatchBudget(1)
+		c.Budget = d.Budget
 	}
 	if c.Population == 0 {
-		c.Population = 10
+		c.Population = d.Population
 	}
 	if c.Sample == 0 {
-		c.Sample = 3
+		c.Sample = d.Sample
 	}
 	if c.CheckpointEvery == 0 {
-		c.CheckpointEvery = 10
+		c.CheckpointEvery = d.CheckpointEvery
 	}
 	switch {
 	case c.EvalBatches < 0:
@@ -203,8 +216,8 @@ func newSearch(b compute.Backend, ds *data.Dataset, cfg Config) (*Search, error)
 		cc := cfg.Controller
 		if cfg.Strategy == StrategyOriginal {
 			cc = controller.FaithfulConfig()
-		} else if cc.Hidden == 0 {
-			cc = controller.DefaultConfig()
+		} else if cc == (controller.Config{}) {
+			cc = controller.DefaultConfig() // an empty Config means the defaults, booleans included
 		}
 		cc.Seed = cfg.Seed
 		if s.ctrl, err = controller.New(b, s.sp, cc); err != nil {

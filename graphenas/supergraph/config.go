@@ -11,39 +11,39 @@ import (
 // of a field means its default (DefaultConfig), the original GraphEnas settings.
 type Config struct {
 	// Seed makes weight initialisation, data order and time-budget draws reproducible.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Nodes is N, the number of nodes of every architecture (input and output included).
-	Nodes int
+	Nodes int `json:"nodes"`
 	// Channels is C, the channel count of stage 0; stage s has C·2^s.
-	Channels int
+	Channels int `json:"channels"`
 	// LayersPerStage is L: node i is in stage i/L, and each stage halves the resolution.
-	LayersPerStage int
+	LayersPerStage int `json:"layers_per_stage"`
 	// BatchSize is the number of images per training and evaluation batch.
-	BatchSize int
+	BatchSize int `json:"batch_size"`
 	// LearningRate of SGD with momentum on the shared weights.
-	LearningRate float64
+	LearningRate float64 `json:"learning_rate"`
 	// Momentum of SGD (PyTorch's convention: v ← μ·v + g; w ← w − lr·v).
-	Momentum float64
+	Momentum float64 `json:"momentum"`
 	// BNMomentum is the weight of a new batch in batch-norm's running statistics (PyTorch's 0.1).
-	BNMomentum float64
+	BNMomentum float64 `json:"bn_momentum"`
 	// WeightsFraction is the share of the training set the weights train on; the rest scores
 	// architectures.
-	WeightsFraction float64
+	WeightsFraction float64 `json:"weights_fraction"`
 	// EvalBatchStats makes evaluation normalise with each batch's own statistics instead of the
 	// running ones. A search wants it: a node's running statistics mix every architecture that
 	// trained it and lag behind the shared weights, which made validation losses of recently
 	// changed nodes jump by orders of magnitude (the weight-sharing literature evaluates the same
 	// way, e.g. NAS-Bench-201's supernets). Retraining and testing one architecture do not.
-	EvalBatchStats bool
+	EvalBatchStats bool `json:"eval_batch_stats"`
 	// FullTraining trains the weights on every training image and keeps no architecture split
 	// (for retraining one architecture; Evaluate then fails, Test works).
-	FullTraining bool
+	FullTraining bool `json:"full_training"`
 	// CacheSize bounds the number of architectures whose executables are kept.
-	CacheSize int
+	CacheSize int `json:"cache_size"`
 	// Kernels chooses the layers' formulation: KernelsGo (hand-written backward pass, fast on
 	// the Go back-end), KernelsXLA (GoMLX's convolutions with autodiff, for XLA), or
 	// KernelsAuto (empty: by back-end). Both compute the same network on the same weights.
-	Kernels string
+	Kernels string `json:"kernels,omitempty"`
 }
 
 // DefaultConfig returns the original GraphEnas child network: 5 nodes, 20 channels, 4 layers

@@ -16,6 +16,7 @@ package supergraph
 
 import (
 	"container/list"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -36,11 +37,36 @@ import (
 // GraphEnas does, so that slow but strong architectures are not favoured.
 type Budget struct {
 	// Batches, when positive, is the exact number of batches.
-	Batches int
-	// Time, when Batches is zero, is the training time.
-	Time time.Duration
+	Batches int `json:"batches,omitempty"`
+	// Time, when Batches is zero, is the training time (in JSON, "seconds").
+	Time time.Duration `json:"-"`
 	// RandomTime draws the time budget uniformly from [0, 2·Time].
-	RandomTime bool
+	RandomTime bool `json:"random_time,omitempty"`
+}
+
+// budgetJSON is Budget's JSON form: the time in seconds.
+type budgetJSON struct {
+	Batches    int     `json:"batches,omitempty"`
+	Seconds    float64 `json:"seconds,omitempty"`
+	RandomTime bool    `json:"random_time,omitempty"`
+}
+
+// MarshalJSON writes the budget with its time in seconds.
+func (b Budget) MarshalJSON() ([]byte, error) {
+	return json.Marshal(budgetJSON{Batches: b.Batches, Seconds: b.Time.Seconds(), RandomTime: b.RandomTime})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (b *Budget) UnmarshalJSON(raw []byte) error {
+	var j budgetJSON
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return err
+	}
+	if math.IsNaN(j.Seconds) || math.IsInf(j.Seconds, 0) || j.Seconds < 0 || j.Batches < 0 {
+		return fmt.Errorf("supergraph: budget %+v out of range", j)
+	}
+	*b = Budget{Batches: j.Batches, Time: time.Duration(j.Seconds * float64(time.Second)), RandomTime: j.RandomTime}
+	return nil
 }
 
 // BatchBudget returns a budget of n batches.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/backend"
-	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/search"
@@ -31,8 +30,8 @@ func addDataFlags(fs *flag.FlagSet) *dataFlags {
 	d := &dataFlags{}
 	fs.StringVar(&d.name, "dataset", "fashion-mnist", "data set: fashion-mnist or cifar10")
 	fs.StringVar(&d.dir, "data", "", "folder holding the data set's files (default: $GRAPHENAS_DATA, /usr/share/datasets, ~/.cache/graphenas)")
-	fs.IntVar(&d.trainImgs, "train-images", 0, "use only the first N training images (0: all; for quick runs)")
-	fs.IntVar(&d.tstImg, "test-images", 0, "use only the first N test images (0: all)")
+	intFlag(fs, &d.trainImgs, "train-images", 0, 1<<30, "use only the first N training images (0: all; for quick runs)")
+	intFlag(fs, &d.tstImg, "test-images", 0, 1<<30, "use only the first N test images (0: all)")
 	return d
 }
 
@@ -47,62 +46,68 @@ func (d *dataFlags) load() (*data.Dataset, error) {
 	return ds.Head(d.trainImgs, d.tstImg), nil
 }
 
-// configFlags registers a flag for every field of search.Config and returns a function that
-// builds the Config once the flags are parsed.
+// configFlags binds a flag to every field of a search.Config that starts as search.DefaultConfig,
+// the one source of the defaults, so that a field without a flag keeps its default and no flag
+// restates one. Numeric flags are validated as they are parsed (finite, in range, the error
+// naming the flag). The returned function checks what no single flag can (the budget given
+// twice, a tournament larger than the population) and returns the configuration.
 func configFlags(fs *flag.FlagSet) func() (search.Config, error) {
-	sd, cd := supergraph.DefaultConfig(), controller.DefaultConfig()
-	seed := fs.Uint64("seed", 1, "seed of every random choice")
-	strategy := fs.String("strategy", "graphenas", "graphenas, original, random or evolution")
-	budgetBatches := fs.Int("budget-batches", 0, "training batches per step (reproducible); default 2 when no --budget-seconds")
-	budgetSeconds := fs.Float64("budget-seconds", 0, "training seconds per step instead of batches")
-	randomBudget := fs.Bool("random-budget", false, "draw each step's time budget from U[0, 2·budget-seconds] (the original)")
-	evalBatches := fs.Int("eval-batches", 4, "architecture-split batches per evaluation")
-	population := fs.Int("population", 10, "evolution: population size")
-	sample := fs.Int("sample", 3, "evolution: tournament size")
-	ckEvery := fs.Int("checkpoint-every", 10, "steps between checkpoints")
-	nodes := fs.Int("nodes", sd.Nodes, "nodes per architecture (input and output included)")
-	channels := fs.Int("channels", sd.Channels, "channels of the first stage (doubled at every halving)")
-	lps := fs.Int("layers-per-stage", sd.LayersPerStage, "nodes between two halvings of the resolution")
-	batch := fs.Int("batch-size", sd.BatchSize, "images per batch")
-	lr := fs.Float64("lr", sd.LearningRate, "shared weights: SGD learning rate")
-	mom := fs.Float64("momentum", sd.Momentum, "shared weights: SGD momentum")
-	bnMom := fs.Float64("bn-momentum", sd.BNMomentum, "batch-norm running-statistics momentum")
-	wfrac := fs.Float64("weights-fraction", sd.WeightsFraction, "share of the training set for the weights (the rest scores architectures)")
-	cache := fs.Int("cache-size", sd.CacheSize, "architectures whose executables are kept")
-	hidden := fs.Int("ctrl-hidden", cd.Hidden, "controller: layer width")
-	layers := fs.Int("ctrl-layers", cd.Layers, "controller: GraphSAGE layers")
-	clr := fs.Float64("ctrl-lr", cd.LearningRate, "controller: Adam learning rate")
-	actorW := fs.Float64("ctrl-actor-weight", cd.ActorWeight, "controller: weight of the actor's loss")
-	k := fs.Int("ctrl-k", cd.K, "controller: steps credited to an edit")
-	gamma := fs.Float64("ctrl-gamma", 0, "controller: discount (0: 1 − 1/K)")
-	b0 := fs.Float64("beta-start", cd.BetaStart, "controller: inverse temperature at the start")
-	b1 := fs.Float64("beta-end", cd.BetaEnd, "controller: inverse temperature after --beta-steps")
-	bs := fs.Int("beta-steps", cd.BetaSteps, "controller: steps of the β schedule")
-	replay := fs.Bool("replay", cd.Replay, "controller: train the critic on replayed minibatches")
-	replaySize := fs.Int("replay-size", cd.ReplaySize, "controller: replay buffer size")
-	replayBatch := fs.Int("replay-batch", cd.ReplayBatch, "controller: replay minibatch")
-	baseline := fs.Bool("baseline", cd.Baseline, "controller: advantage baseline")
-	entropy := fs.Float64("entropy-bonus", cd.EntropyBonus, "controller: entropy bonus weight")
-	allActions := fs.Bool("all-actions", cd.AllActions, "controller: expected policy gradient over every legal edit")
+	cfg := search.DefaultConfig()
+	sg, cc := &cfg.Supergraph, &cfg.Controller
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of every random choice")
+	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "graphenas, original, random or evolution")
+	intFlag(fs, &cfg.Budget.Batches, "budget-batches", 1, 1<<20, "training batches per step (reproducible)")
+	budgetSeconds := 0.0
+	floatFlag(fs, &budgetSeconds, "budget-seconds", 0, 3600, "training seconds per step, instead of --budget-batches")
+	fs.BoolVar(&cfg.Budget.RandomTime, "random-budget", cfg.Budget.RandomTime, "draw each step's time budget from U[0, 2·budget-seconds] (the original)")
+	intFlag(fs, &cfg.EvalBatches, "eval-batches", 1, 1<<20, "architecture-split batches per evaluation")
+	intFlag(fs, &cfg.Population, "population", 1, 1<<20, "evolution: population size")
+	intFlag(fs, &cfg.Sample, "sample", 1, 1<<20, "evolution: tournament size")
+	intFlag(fs, &cfg.CheckpointEvery, "checkpoint-every", 1, 1<<20, "steps between checkpoints")
+	intFlag(fs, &sg.Nodes, "nodes", arch.MinNodes, arch.MaxNodes, "nodes per architecture (input and output included)")
+	intFlag(fs, &sg.Channels, "channels", 1, 4096, "channels of the first stage (doubled at every halving)")
+	intFlag(fs, &sg.LayersPerStage, "layers-per-stage", 1, arch.MaxNodes, "nodes between two halvings of the resolution")
+	intFlag(fs, &sg.BatchSize, "batch-size", 1, 1<<16, "images per batch")
+	positiveFloatFlag(fs, &sg.LearningRate, "lr", 100, "shared weights: SGD learning rate")
+	floatFlag(fs, &sg.Momentum, "momentum", 0, 0.999, "shared weights: SGD momentum")
+	positiveFloatFlag(fs, &sg.BNMomentum, "bn-momentum", 1, "batch-norm running-statistics momentum")
+	floatFlag(fs, &sg.WeightsFraction, "weights-fraction", 0.01, 0.99, "share of the training set for the weights (the rest scores architectures)")
+	intFlag(fs, &sg.CacheSize, "cache-size", 1, 1<<16, "architectures whose executables are kept")
+	intFlag(fs, &cc.Hidden, "ctrl-hidden", 1, 4096, "controller: layer width")
+	intFlag(fs, &cc.Layers, "ctrl-layers", 0, 64, "controller: GraphSAGE layers")
+	positiveFloatFlag(fs, &cc.LearningRate, "ctrl-lr", 1, "controller: Adam learning rate")
+	floatFlag(fs, &cc.ActorWeight, "ctrl-actor-weight", 0, 1000, "controller: weight of the actor's loss")
+	intFlag(fs, &cc.K, "ctrl-k", 1, 1000, "controller: steps credited to an edit")
+	floatFlag(fs, &cc.Gamma, "ctrl-gamma", 0, 1, "controller: discount (0: 1 − 1/K)")
+	floatFlag(fs, &cc.BetaStart, "beta-start", 0, 1000, "controller: inverse temperature at the start")
+	floatFlag(fs, &cc.BetaEnd, "beta-end", 0, 1000, "controller: inverse temperature after --beta-steps")
+	intFlag(fs, &cc.BetaSteps, "beta-steps", 1, 1<<20, "controller: steps of the β schedule")
+	fs.BoolVar(&cc.Replay, "replay", cc.Replay, "controller: train the critic on replayed minibatches")
+	intFlag(fs, &cc.ReplaySize, "replay-size", 1, 1<<20, "controller: replay buffer size")
+	intFlag(fs, &cc.ReplayBatch, "replay-batch", 1, 1<<16, "controller: replay minibatch")
+	fs.BoolVar(&cc.Baseline, "baseline", cc.Baseline, "controller: advantage baseline")
+	floatFlag(fs, &cc.EntropyBonus, "entropy-bonus", 0, 1000, "controller: entropy bonus weight")
+	fs.BoolVar(&cc.AllActions, "all-actions", cc.AllActions, "controller: expected policy gradient over every legal edit")
+	fs.BoolVar(&cc.ScaleReturns, "scale-returns", cc.ScaleReturns, "controller: the critic learns returns over their running RMS")
 	return func() (search.Config, error) {
-		cfg := search.Config{Seed: *seed, Strategy: *strategy, EvalBatches: *evalBatches, Population: *population,
-			Sample: *sample, CheckpointEvery: *ckEvery,
-			Supergraph: supergraph.Config{Nodes: *nodes, Channels: *channels, LayersPerStage: *lps, BatchSize: *batch,
-				LearningRate: *lr, Momentum: *mom, BNMomentum: *bnMom, WeightsFraction: *wfrac, CacheSize: *cache},
-			Controller: controller.Config{Hidden: *hidden, Layers: *layers, LearningRate: *clr, ActorWeight: *actorW, K: *k,
-				Gamma: *gamma, BetaStart: *b0, BetaEnd: *b1, BetaSteps: *bs, Replay: *replay, ReplaySize: *replaySize,
-				ReplayBatch: *replayBatch, Baseline: *baseline, EntropyBonus: *entropy, AllActions: *allActions}}
-		switch {
-		case *budgetBatches > 0 && *budgetSeconds > 0:
-			return cfg, fmt.Errorf("give --budget-batches or --budget-seconds, not both")
-		case *budgetSeconds > 0:
-			cfg.Budget = supergraph.Budget{Time: time.Duration(*budgetSeconds * float64(time.Second)), RandomTime: *randomBudget}
-		case *budgetBatches > 0:
-			cfg.Budget = supergraph.BatchBudget(*budgetBatches)
-		case *budgetBatches < 0 || *budgetSeconds < 0:
-			return cfg, fmt.Errorf("negative budget")
+		if isSet(fs, "budget-seconds") {
+			if isSet(fs, "budget-batches") {
+				return cfg, fmt.Errorf("give --budget-batches or --budget-seconds, not both")
+			}
+			if budgetSeconds == 0 {
+				return cfg, fmt.Errorf("--budget-seconds must be positive")
+			}
+			cfg.Budget = supergraph.Budget{Time: time.Duration(budgetSeconds * float64(time.Second)), RandomTime: cfg.Budget.RandomTime}
+		} else if cfg.Budget.RandomTime {
+			return cfg, fmt.Errorf("--random-budget needs --budget-seconds")
+		}
+		if cfg.Sample > cfg.Population {
+			return cfg, fmt.Errorf("--sample %d is larger than --population %d", cfg.Sample, cfg.Population)
+		}
+		switch cfg.Strategy {
+		case search.StrategyGraphEnas, search.StrategyOriginal, search.StrategyRandom, search.StrategyEvolution:
 		default:
-			cfg.Budget = supergraph.BatchBudget(2)
+			return cfg, fmt.Errorf("--strategy %q: known are %s", cfg.Strategy, strings.Join(search.Strategies(), ", "))
 		}
 		return cfg, nil
 	}
@@ -128,11 +133,14 @@ func runSearch(args []string) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
 	cfgOf := configFlags(fs)
 	df := addDataFlags(fs)
-	steps := fs.Int("steps", 100, "total search steps (a resumed run continues up to this number)")
+	steps := 100
+	intFlag(fs, &steps, "steps", 1, 1<<30, "total search steps (a resumed run continues up to this number)")
 	out := fs.String("out", "", "run directory for steps.jsonl, checkpoints, best-arch.json and report.html (default runs/<strategy>-seed<seed>-<time>)")
 	resume := fs.Bool("resume", false, "continue the search saved in --out")
-	retrainEpochs := fs.Float64("retrain-epochs", 0, "after the search, retrain the best architecture for this many epochs")
+	retrainEpochs := 0.0
+	floatFlag(fs, &retrainEpochs, "retrain-epochs", 0, 1000, "after the search, retrain the best architecture for this many epochs")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	printConfig := fs.Bool("print-config", false, "print the resolved configuration as JSON and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -140,8 +148,8 @@ func runSearch(args []string) error {
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	if *steps <= 0 {
-		return fmt.Errorf("search: --steps must be positive")
+	if *printConfig {
+		return printJSON(cfg)
 	}
 	if *resume && *out == "" {
 		return fmt.Errorf("search: --resume needs --out DIR, the run to continue")
@@ -170,12 +178,12 @@ func runSearch(args []string) error {
 	}
 	defer s.Close()
 	fmt.Fprintf(os.Stderr, "search: %s, seed %d, %d steps, budget %v per step, run directory %s\n",
-		s.Config().Strategy, s.Config().Seed, *steps, s.Config().Budget, dir)
+		s.Config().Strategy, s.Config().Seed, steps, s.Config().Budget, dir)
 	var bar *progress.Bar
 	if !*quiet {
-		bar = progress.New(os.Stderr, "search "+s.Config().Strategy, *steps)
+		bar = progress.New(os.Stderr, "search "+s.Config().Strategy, steps)
 	}
-	err = s.Run(max(0, *steps-s.Steps()), func(r search.StepRecord) error {
+	err = s.Run(max(0, steps-s.Steps()), func(r search.StepRecord) error {
 		if bar != nil {
 			bar.Update(r.Step+1, stepStatus(r))
 		}
@@ -192,8 +200,8 @@ func runSearch(args []string) error {
 		fmt.Printf("best architecture: %s (val loss %.4f, %d visits); written to %s\n", best[0].Arch, best[0].ValLoss,
 			best[0].Visits, filepath.Join(dir, search.BestFile))
 	}
-	if *retrainEpochs > 0 && len(best) > 0 {
-		r, err := retrain(b, ds, best[0].Arch, search.RetrainConfig{Seed: s.Config().Seed, Epochs: *retrainEpochs,
+	if retrainEpochs > 0 && len(best) > 0 {
+		r, err := retrain(b, ds, best[0].Arch, search.RetrainConfig{Seed: s.Config().Seed, Epochs: retrainEpochs,
 			Network: s.Config().Supergraph}, *quiet)
 		if err != nil {
 			return err
@@ -228,11 +236,12 @@ func retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg search.Retra
 func runRetrain(args []string) error {
 	fs := flag.NewFlagSet("retrain", flag.ContinueOnError)
 	archFile := fs.String("arch", "", "best-arch.json, an architecture's JSON, or a file with its text form")
-	epochs := fs.Float64("epochs", 1, "epochs over the training set")
+	epochs, lr, channels, batch := 1.0, 0.05, 0, 0
+	positiveFloatFlag(fs, &epochs, "epochs", 1000, "epochs over the training set")
 	seed := fs.Uint64("seed", 1, "seed of the fresh weights and the data order")
-	lr := fs.Float64("lr", 0.05, "peak learning rate (warm-up, then cosine to zero)")
-	channels := fs.Int("channels", 0, "channels of the first stage (default: the search's, else 20)")
-	batch := fs.Int("batch-size", 0, "images per batch (default: the search's, else 64)")
+	positiveFloatFlag(fs, &lr, "lr", 100, "peak learning rate (warm-up, then cosine to zero)")
+	intFlag(fs, &channels, "channels", 1, 4096, "channels of the first stage (default: the search's, else 20)")
+	intFlag(fs, &batch, "batch-size", 1, 1<<16, "images per batch (default: the search's, else 64)")
 	out := fs.String("out", "", "write the result as JSON to this file")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	df := addDataFlags(fs)
@@ -252,11 +261,11 @@ func runRetrain(args []string) error {
 		net = best.Supergraph
 	}
 	net.Nodes = a.N()
-	if *channels > 0 {
-		net.Channels = *channels
+	if isSet(fs, "channels") {
+		net.Channels = channels
 	}
-	if *batch > 0 {
-		net.BatchSize = *batch
+	if isSet(fs, "batch-size") {
+		net.BatchSize = batch
 	}
 	ds, err := df.load()
 	if err != nil {
@@ -267,7 +276,7 @@ func runRetrain(args []string) error {
 		return err
 	}
 	defer b.Finalize()
-	r, err := retrain(b, ds, a, search.RetrainConfig{Seed: *seed, Epochs: *epochs, LearningRate: *lr, Network: net}, *quiet)
+	r, err := retrain(b, ds, a, search.RetrainConfig{Seed: *seed, Epochs: epochs, LearningRate: lr, Network: net}, *quiet)
 	if err != nil {
 		return err
 	}
@@ -284,9 +293,10 @@ func runCompare(args []string) error {
 	df := addDataFlags(fs)
 	strategies := fs.String("strategies", strings.Join(search.Strategies(), ","), "comma-separated strategies")
 	seeds := fs.String("seeds", "1,2,3", "comma-separated seeds")
-	steps := fs.Int("steps", 100, "steps per search")
-	retrainEpochs := fs.Float64("retrain-epochs", 1, "epochs of retraining of each search's best architecture (0: none)")
-	retrainLR := fs.Float64("retrain-lr", 0.05, "peak learning rate of retraining")
+	steps, retrainEpochs, retrainLR := 100, 1.0, 0.05
+	intFlag(fs, &steps, "steps", 1, 1<<30, "steps per search")
+	floatFlag(fs, &retrainEpochs, "retrain-epochs", 0, 1000, "epochs of retraining of each search's best architecture (0: none)")
+	positiveFloatFlag(fs, &retrainLR, "retrain-lr", 100, "peak learning rate of retraining")
 	out := fs.String("out", "compare", "directory for the runs, compare.json, compare.md and the plots; an existing one is resumed")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
@@ -296,8 +306,8 @@ func runCompare(args []string) error {
 	if err != nil {
 		return fmt.Errorf("compare: %w", err)
 	}
-	cc := search.CompareConfig{Search: cfg, Steps: *steps, Dir: *out,
-		Retrain: search.RetrainConfig{Epochs: *retrainEpochs, LearningRate: *retrainLR}}
+	cc := search.CompareConfig{Search: cfg, Steps: steps, Dir: *out,
+		Retrain: search.RetrainConfig{Epochs: retrainEpochs, LearningRate: retrainLR}}
 	for _, s := range strings.Split(*strategies, ",") {
 		cc.Strategies = append(cc.Strategies, strings.TrimSpace(s))
 	}
@@ -328,7 +338,7 @@ func runCompare(args []string) error {
 	}
 	if !*quiet {
 		cc.OnStep = func(run search.CompareRun, r search.StepRecord) {
-			barOf(run, "search", *steps).Update(r.Step+1, stepStatus(r))
+			barOf(run, "search", steps).Update(r.Step+1, stepStatus(r))
 		}
 		cc.OnRetrain = func(run search.CompareRun, p search.RetrainPoint) {
 			barOf(run, "retrain", p.TotalBatches).Update(p.Batches, fmt.Sprintf("loss %.4f acc %.3f", p.TrainLoss, p.TrainAccuracy))
@@ -344,6 +354,16 @@ func runCompare(args []string) error {
 	fmt.Print(res.Markdown())
 	fmt.Printf("\nwritten: %s\n", filepath.Join(*out, "compare.md"))
 	return nil
+}
+
+// printJSON writes v to standard output as indented JSON.
+func printJSON(v any) error {
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(append(out, '\n'))
+	return err
 }
 
 func writeJSON(path string, v any) error {

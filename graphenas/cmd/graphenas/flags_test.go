@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/graphenas/graphenas/graphenas/search"
+)
+
+// parseConfig parses args with the search command's configuration flags.
+func parseConfig(t *testing.T, args ...string) (search.Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfgOf := configFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return search.Config{}, err
+	}
+	return cfgOf()
+}
+
+// TestNoFlagsIsTheLibraryDefault checks the single source of defaults: parsing no flag gives
+// exactly search.DefaultConfig(), return scaling included, and `graphenas search --print-config`
+// prints it.
+func TestNoFlagsIsTheLibraryDefault(t *testing.T) {
+	cfg, err := parseConfig(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := search.DefaultConfig(); !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("no flags give\n%+v\nthe library's default is\n%+v", cfg, want)
+	}
+	if !cfg.Controller.ScaleReturns {
+		t.Error("the default runs without return scaling")
+	}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	runErr := runSearch([]string{"--print-config"})
+	os.Stdout = stdout
+	w.Close()
+	raw, _ := io.ReadAll(r)
+	if runErr != nil {
+		t.Fatal(runErr)
+	}
+	var printed search.Config
+	if err := json.Unmarshal(raw, &printed); err != nil {
+		t.Fatalf("--print-config printed no configuration: %v\n%s", err, raw)
+	}
+	if !reflect.DeepEqual(printed, search.DefaultConfig()) {
+		t.Errorf("--print-config printed\n%+v\nthe library's default is\n%+v", printed, search.DefaultConfig())
+	}
+	if !strings.Contains(string(raw), `"scale_returns": true`) {
+		t.Errorf("--print-config: no \"scale_returns\": true in\n%s", raw)
+	}
+	// A flag changes its field and nothing else.
+	cfg, err = parseConfig(t, "--channels", "12", "--scale-returns=false", "--budget-seconds", "0.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := search.DefaultConfig()
+	want.Supergraph.Channels, want.Controller.ScaleReturns = 12, false
+	want.Budget.Batches, want.Budget.Time = 0, 500_000_000
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("flags give\n%+v\nwant\n%+v", cfg, want)
+	}
+}
+
+// TestFlagsRefuseBadValues checks that every kind of bad number is refused with an error naming
+// the flag, before anything is written: NaN, infinities, zero or negative sizes.
+func TestFlagsRefuseBadValues(t *testing.T) {
+	cases := []struct{ cmd, flag, value string }{
+		{"search", "lr", "NaN"},
+		{"search", "lr", "Inf"},
+		{"search", "lr", "0"},
+		{"search", "budget-seconds", "NaN"},
+		{"search", "budget-seconds", "-1"},
+		{"search", "channels", "0"},
+		{"search", "batch-size", "0"},
+		{"search", "momentum", "1"},
+		{"search", "weights-fraction", "1.5"},
+		{"search", "ctrl-lr", "-Inf"},
+		{"search", "entropy-bonus", "NaN"},
+		{"search", "steps", "0"},
+		{"search", "train-images", "-5"},
+		{"search", "retrain-epochs", "NaN"},
+		{"retrain", "epochs", "NaN"},
+		{"retrain", "epochs", "Inf"},
+		{"retrain", "epochs", "0"},
+		{"retrain", "channels", "-1"},
+		{"retrain", "lr", "NaN"},
+		{"compare", "retrain-lr", "Inf"},
+		{"compare", "steps", "-3"},
+	}
+	for _, c := range cases {
+		dir := filepath.Join(t.TempDir(), "run")
+		args := []string{"--" + c.flag, c.value, "--out", dir}
+		if c.cmd == "retrain" {
+			args = []string{"--" + c.flag, c.value, "--arch", filepath.Join(dir, "best-arch.json")}
+		}
+		var err error
+		switch c.cmd {
+		case "search":
+			err = runSearch(args)
+		case "retrain":
+			err = runRetrain(args)
+		case "compare":
+			err = runCompare(args)
+		}
+		if err == nil || !strings.Contains(err.Error(), "-"+c.flag) {
+			t.Errorf("%s --%s %s: error %v, want one naming -%s", c.cmd, c.flag, c.value, err, c.flag)
+		}
+		if _, statErr := os.Stat(dir); statErr == nil {
+			t.Errorf("%s --%s %s created %s", c.cmd, c.flag, c.value, dir)
+		}
+	}
+	// Settings that only conflict together are refused too.
+	for _, args := range [][]string{
+		{"--budget-batches", "2", "--budget-seconds", "1"},
+		{"--sample", "11", "--population", "10"},
+		{"--random-budget"},
+		{"--strategy", "annealing"},
+	} {
+		if _, err := parseConfig(t, args...); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
