@@ -2,7 +2,7 @@ package controller
 
 import (
 	"bytes"
-	"encoding/gob"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -10,39 +10,45 @@ import (
 	"github.com/graphenas/graphenas/graphenas/varstore"
 )
 
-// stateVersion changes whenever the saved layout does.
-const stateVersion = 1
+// StateVersion changes whenever the layout of State (or of a type it holds) does; a test keeps
+// it honest (search's checkpoint schema test).
+const StateVersion = 2
 
-// savedGraph is a space.Graph in a form gob can write.
+// savedGraph is a space.Graph: its ops and its edges.
 type savedGraph struct {
-	Ops   []int
-	Edges [][2]int
+	Ops   []int    `json:"ops"`
+	Edges [][2]int `json:"edges"`
 }
 
+// savedTransition is a transition: the proposal, δ, and its return once known.
 type savedTransition struct {
-	Before, After savedGraph
-	Action        space.Action
-	LogProb       float64
-	Mean, Std     float64
-	Beta          float64
-	Delta, Return float64
-	HasReturn     bool
+	Before    savedGraph   `json:"before"`
+	After     savedGraph   `json:"after"`
+	Action    space.Action `json:"action"`
+	LogProb   float64      `json:"log_prob"`
+	Mean      float64      `json:"mean"`
+	Std       float64      `json:"std"`
+	Beta      float64      `json:"beta"`
+	Delta     float64      `json:"delta"`
+	Return    float64      `json:"return"`
+	HasReturn bool         `json:"has_return"`
 }
 
-// savedState is everything a controller needs to continue exactly where it was.
-type savedState struct {
-	Version  int
-	Space    string
-	Config   Config
-	Step     int
-	Baseline float64
-	RNG      []byte
-	Vars     []varstore.Var // weights, Adam moments, step counters
-	History  []savedTransition
-	Replay   []savedTransition
+// State is everything a controller needs to continue exactly where it was, in a form
+// encoding/json writes and reads back exactly (every number is finite).
+type State struct {
+	Version  int               `json:"version"`
+	Space    string            `json:"space"`
+	Config   Config            `json:"config"`
+	Step     int               `json:"step"`
+	Baseline float64           `json:"baseline"`
+	RNG      []byte            `json:"rng"`
+	Vars     []varstore.Var    `json:"vars"` // weights, Adam moments, step counters
+	History  []savedTransition `json:"history"`
+	Replay   []savedTransition `json:"replay"`
 	// SumSq and Count are the running mean square of δ (Config.ScaleReturns).
-	SumSq float64
-	Count int
+	SumSq float64 `json:"sum_sq"`
+	Count int     `json:"count"`
 }
 
 func saveGraph(g *space.Graph) savedGraph {
@@ -94,35 +100,54 @@ func loadTransitions(ts []savedTransition) ([]transition, error) {
 	return out, nil
 }
 
-// Save writes the whole controller state: weights, optimiser moments, replay buffer, transitions
-// awaiting their return, β's step, the baseline and the random generator.
-func (c *Controller) Save(w io.Writer) error {
+// State returns the whole controller state: weights, optimiser moments, replay buffer,
+// transitions awaiting their return, β's step, the baseline and the random generator. It is an
+// error for any of it not to be finite (the controller diverged).
+func (c *Controller) State() (*State, error) {
 	rngState, err := c.pcg.MarshalBinary()
 	if err != nil {
-		return fmt.Errorf("controller: saving the random state: %w", err)
+		return nil, fmt.Errorf("controller: saving the random state: %w", err)
 	}
-	st := savedState{Version: stateVersion, Space: c.sp.Name(), Config: c.cfg, Step: c.step, Baseline: c.baseline,
+	st := &State{Version: StateVersion, Space: c.sp.Name(), Config: c.cfg, Step: c.step, Baseline: c.baseline,
 		RNG: rngState, SumSq: c.sumSq, Count: c.count, History: saveTransitions(c.history), Replay: saveTransitions(c.replay)}
 	if st.Vars, err = varstore.Snapshot(c.store); err != nil {
-		return fmt.Errorf("controller: saving variables: %w", err)
+		return nil, fmt.Errorf("controller: saving variables: %w", err)
 	}
-	if err := gob.NewEncoder(w).Encode(st); err != nil {
+	if err := varstore.CheckFinite(st.Vars); err != nil {
+		return nil, fmt.Errorf("controller: not finite: %w", err)
+	}
+	return st, nil
+}
+
+// Save writes State as JSON.
+func (c *Controller) Save(w io.Writer) error {
+	st, err := c.State()
+	if err != nil {
+		return err
+	}
+	if err := json.NewEncoder(w).Encode(st); err != nil {
 		return fmt.Errorf("controller: writing the state: %w", err)
 	}
 	return nil
 }
 
-// Load returns a controller restored from what Save wrote, on the back-end and space of like
-// (any controller of that space, e.g. a fresh one). It checks the
-// whole state before building anything, so a corrupt or foreign file gives an error and no
-// half-loaded controller.
+// Load returns a controller restored from what Save wrote (see Restore).
 func Load(r io.Reader, like *Controller) (*Controller, error) {
-	var st savedState
-	if err := gob.NewDecoder(r).Decode(&st); err != nil {
+	var st State
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
 		return nil, fmt.Errorf("controller: reading the state: %w", err)
 	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("controller: state version %d, this build reads %d", st.Version, stateVersion)
+	return Restore(&st, like)
+}
+
+// Restore returns a controller restored from st, on the back-end and space of like (any
+// controller of that space, e.g. a fresh one). It checks the whole state before building
+// anything, so a corrupt or foreign state gives an error and no half-loaded controller.
+func Restore(st *State, like *Controller) (*Controller, error) {
+	if st.Version != StateVersion {
+		return nil, fmt.Errorf("controller: state version %d, this build reads %d", st.Version, StateVersion)
 	}
 	if st.Space != like.sp.Name() {
 		return nil, fmt.Errorf("controller: state is for space %q, not %q", st.Space, like.sp.Name())

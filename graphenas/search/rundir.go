@@ -3,12 +3,12 @@ package search
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
-	"encoding/gob"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
+	"hash"
 	"hash/fnv"
 	"io"
 	"io/fs"
@@ -25,26 +25,30 @@ import (
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
+// A run directory is how a search survives its process: every step appends one line to
+// steps.jsonl (flushed to disk), and checkpoint.bin holds the whole state as of some number of
+// those lines. A run has a checkpoint from the moment Create returns (step 0), so a kill at any
+// moment leaves a directory that Resume continues; the steps logged after the checkpoint are
+// dropped from the log and done again, identically with a batch budget. One process at a time
+// uses a run directory (an OS lock, LockFile).
+
 // Files of a run directory.
 const (
 	StepsFile          = "steps.jsonl"         // one StepRecord per line
 	CheckpointFile     = "checkpoint.bin"      // the latest checkpoint
 	PrevCheckpointFile = "checkpoint.prev.bin" // the one before it
-	ConfigFile         = "config.json"         // the configuration, for people and tools
+	ConfigFile         = "config.json"         // the configuration of the latest checkpoint, for people and tools
 	BestFile           = "best-arch.json"      // Best(1) at the latest checkpoint
-)
-
-// checkpointMagic starts every checkpoint file; checkpointVersion changes with its layout.
-const (
-	checkpointMagic   = "GRAPHENAS-CHECKPOINT\n"
-	checkpointVersion = 1
 )
 
 // runDir is the open log of a search with a directory.
 type runDir struct {
 	dir          string
+	lock         *dirLock
 	log          *os.File
-	checkpointed int // steps in the latest checkpoint
+	logBytes     int64     // bytes of steps.jsonl written so far
+	logHash      hash.Hash // SHA-256 of those bytes
+	checkpointed int       // steps in the latest checkpoint
 }
 
 // appendRecord writes one line to steps.jsonl and flushes it to disk.
@@ -53,57 +57,99 @@ func (r *runDir) appendRecord(rec StepRecord) error {
 	if err != nil {
 		return fmt.Errorf("search: step %d: %w", rec.Step, err)
 	}
-	if _, err := r.log.Write(append(line, '\n')); err != nil {
+	line = append(line, '\n')
+	if _, err := r.log.Write(line); err != nil {
 		return fmt.Errorf("search: writing %s: %w", r.log.Name(), err)
 	}
 	if err := r.log.Sync(); err != nil {
 		return fmt.Errorf("search: writing %s: %w", r.log.Name(), err)
 	}
+	r.logBytes += int64(len(line))
+	r.logHash.Write(line)
 	return nil
 }
 
-// Create starts a search whose log and checkpoints go to dir (created if needed). It refuses a
-// directory that already holds a search: continue that one with Resume.
-func Create(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Search, error) {
-	for _, name := range []string{StepsFile, CheckpointFile, PrevCheckpointFile} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return nil, fmt.Errorf("search: %s already holds a search (%s): resume it, or choose another directory", dir, name)
-		}
-	}
-	s, err := newSearch(b, ds, cfg)
-	if err != nil {
-		return nil, err
-	}
+// close releases the log and the lock.
+func (r *runDir) close() error {
+	return errors.Join(r.log.Close(), r.lock.unlock())
+}
+
+// openRunDir locks dir (creating it) and removes the temporary files a killed write left.
+func openRunDir(dir string) (*dirLock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	cj, err := json.MarshalIndent(s.cfg, "", "  ")
+	lock, err := lockDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	if err := writeAtomic(filepath.Join(dir, ConfigFile), append(cj, '\n')); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, StepsFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
+	for _, f := range leftovers {
+		os.Remove(f)
 	}
-	s.run = &runDir{dir: dir, log: f, checkpointed: -1} // Close and Run write the first checkpoint
+	return lock, nil
+}
+
+// holdsSearch reports whether dir has a checkpoint (or its predecessor).
+func holdsSearch(dir string) bool {
+	for _, name := range []string{CheckpointFile, PrevCheckpointFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Create starts a search whose log and checkpoints go to dir (created if needed) and writes its
+// first checkpoint before returning, so that the run can be resumed from any moment on. It
+// refuses a directory that already holds a search: continue that one with Resume.
+func Create(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Search, error) {
+	if holdsSearch(dir) {
+		return nil, fmt.Errorf("search: %s already holds a search (%s): resume it, or choose another directory", dir, CheckpointFile)
+	}
+	if _, err := os.Stat(filepath.Join(dir, StepsFile)); err == nil {
+		return nil, fmt.Errorf("search: %s has a %s but no checkpoint (written by an older GraphEnas): remove it or choose another directory", dir, StepsFile)
+	}
+	s, err := newSearch(b, ds, cfg) // the configuration is checked before anything is written
+	if err != nil {
+		return nil, err
+	}
+	lock, err := openRunDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.run = &runDir{dir: dir, lock: lock, logHash: sha256.New(), checkpointed: -1}
+	fail := func(err error) (*Search, error) {
+		s.run.lock.unlock()
+		s.run = nil
+		return nil, err
+	}
+	// The checkpoint first, then the log: a kill in between leaves a run that resumes.
+	if err := s.writeCheckpoint(); err != nil {
+		return fail(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, StepsFile), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fail(fmt.Errorf("search: %w", err))
+	}
+	s.run.log = f
+	s.afterStep = s.persistSteps
 	return s, nil
 }
 
-// Close writes a checkpoint if steps were done since the last one, and closes the log; the
-// search can still step but no longer logs. Open resumes it.
+// Close writes a checkpoint if steps were done since the last one, closes the log and releases
+// the directory; the search can still step but no longer logs. Open resumes it. After a failed
+// step or checkpoint nothing is written: the directory keeps its last good checkpoint.
 func (s *Search) Close() error {
 	if s.run == nil {
 		return nil
 	}
 	var err error
-	if s.run.checkpointed != len(s.history) {
+	if s.failed == nil && s.run.checkpointed != len(s.history) {
 		err = s.Checkpoint()
 	}
-	err = errors.Join(err, s.run.log.Close())
-	s.run = nil
+	err = errors.Join(err, s.run.close())
+	s.run, s.afterStep = nil, nil
 	return err
 }
 
@@ -112,12 +158,7 @@ func (s *Search) Close() error {
 // closes it. The configuration of a resumed search is the saved one; Open refuses to resume a
 // search whose strategy or seed differ from cfg's.
 func Open(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Search, error) {
-	_, errCk := os.Stat(filepath.Join(dir, CheckpointFile))
-	_, errPrev := os.Stat(filepath.Join(dir, PrevCheckpointFile))
-	if errCk != nil && errPrev != nil {
-		if _, err := os.Stat(filepath.Join(dir, StepsFile)); err == nil {
-			return nil, fmt.Errorf("search: %s has a log but no checkpoint (the search stopped before its first checkpoint): remove the directory to start again", dir)
-		}
+	if !holdsSearch(dir) {
 		return Create(b, ds, cfg, dir)
 	}
 	s, err := Resume(b, ds, dir)
@@ -132,31 +173,6 @@ func Open(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Search,
 	return s, nil
 }
 
-// checkpointState is everything a search needs to continue exactly where it was.
-type checkpointState struct {
-	Config     Config
-	Dataset    string
-	RNG        []byte
-	Current    string
-	ValLoss    float64
-	History    []StepRecord
-	Visits     []savedVisit
-	Population []savedMember
-	Supergraph supergraph.State
-	Controller []byte
-}
-
-type savedVisit struct {
-	Arch        string
-	ValLoss     float64
-	Count, Step int
-}
-
-type savedMember struct {
-	Arch    string
-	ValLoss float64
-}
-
 // datasetFingerprint identifies a data set well enough to refuse resuming on another one.
 func datasetFingerprint(ds *data.Dataset) string {
 	h := fnv.New64a()
@@ -167,108 +183,164 @@ func datasetFingerprint(ds *data.Dataset) string {
 	return fmt.Sprintf("%s/%016x", ds.Name, h.Sum64())
 }
 
-// Checkpoint writes the whole state to the run directory atomically (a temporary file renamed
-// over the old checkpoint, which becomes checkpoint.prev.bin), and best-arch.json beside it.
+// checkpointHook, when set (by tests), is called at each phase of writing a checkpoint.
+var checkpointHook func(phase string)
+
+// Checkpoint writes the whole state to the run directory: the new file is written and synced
+// under a temporary name, the current checkpoint becomes checkpoint.prev.bin (through a hard link,
+// so checkpoint.bin never disappears), the new one is renamed over it, and the directory is
+// synced; then config.json and best-arch.json follow. It refuses a state that is not finite
+// (weights, optimiser state, batch-norm statistics, losses), keeping the last good checkpoint.
 func (s *Search) Checkpoint() error {
 	if s.run == nil {
 		return fmt.Errorf("search: no run directory to checkpoint to")
 	}
-	st := checkpointState{Config: s.cfg, Dataset: datasetFingerprint(s.sg.Dataset()), Current: space.ToArch(s.current).String(),
-		ValLoss: s.valLoss, History: s.history}
+	if err := s.writeCheckpoint(); err != nil {
+		s.failed = err
+		return err
+	}
+	return nil
+}
+
+func (s *Search) writeCheckpoint() error {
+	st := checkpointState{Version: checkpointVersion, Config: s.cfg, Dataset: datasetFingerprint(s.sg.Dataset()),
+		Steps: len(s.history), LogBytes: s.run.logBytes, LogSHA256: hex.EncodeToString(s.run.logHash.Sum(nil)),
+		Current: space.ToArch(s.current).String(), ValLoss: s.valLoss, Pending: s.pending,
+		Visits: []savedVisit{}, Population: []savedMember{}}
 	var err error
 	if st.RNG, err = s.pcg.MarshalBinary(); err != nil {
 		return fmt.Errorf("search: checkpoint: %w", err)
 	}
-	for _, v := range s.visits {
+	for _, v := range s.sortedVisits() {
 		st.Visits = append(st.Visits, savedVisit{Arch: v.arch.String(), ValLoss: v.valLoss, Count: v.count, Step: v.step})
 	}
 	for _, m := range s.pop {
 		st.Population = append(st.Population, savedMember{Arch: space.ToArch(m.g).String(), ValLoss: m.valLoss})
 	}
 	if st.Supergraph, err = s.sg.State(); err != nil {
-		return fmt.Errorf("search: checkpoint: %w", err)
+		return fmt.Errorf("search: checkpoint after step %d not written, the last good one is kept: %w", len(s.history), err)
 	}
 	if s.ctrl != nil {
-		var buf bytes.Buffer
-		if err := s.ctrl.Save(&buf); err != nil {
-			return fmt.Errorf("search: checkpoint: %w", err)
-		}
-		st.Controller = buf.Bytes()
-	}
-	var payload bytes.Buffer
-	if err := gob.NewEncoder(&payload).Encode(&st); err != nil {
-		return fmt.Errorf("search: checkpoint: %w", err)
-	}
-	var file bytes.Buffer
-	file.WriteString(checkpointMagic)
-	var head [16]byte
-	binary.LittleEndian.PutUint32(head[0:], checkpointVersion)
-	binary.LittleEndian.PutUint64(head[4:], uint64(payload.Len()))
-	binary.LittleEndian.PutUint32(head[12:], crc32.ChecksumIEEE(payload.Bytes()))
-	file.Write(head[:])
-	file.Write(payload.Bytes())
-
-	path := filepath.Join(s.run.dir, CheckpointFile)
-	if _, err := os.Stat(path); err == nil {
-		if err := os.Rename(path, filepath.Join(s.run.dir, PrevCheckpointFile)); err != nil {
-			return fmt.Errorf("search: checkpoint: %w", err)
+		if st.Controller, err = s.ctrl.State(); err != nil {
+			return fmt.Errorf("search: checkpoint after step %d not written, the last good one is kept: %w", len(s.history), err)
 		}
 	}
-	if err := writeAtomic(path, file.Bytes()); err != nil {
+	file, err := encodeCheckpoint(&st)
+	if err != nil {
+		return fmt.Errorf("search: checkpoint after step %d not written, the last good one is kept: %w", len(s.history), err)
+	}
+	dir := s.run.dir
+	path := filepath.Join(dir, CheckpointFile)
+	tmp, err := writeTemp(path, file)
+	if err != nil {
 		return err
 	}
+	hook := func(phase string) {
+		if checkpointHook != nil {
+			checkpointHook(phase)
+		}
+	}
+	hook("written")
+	if _, err := os.Stat(path); err == nil {
+		prevTmp := filepath.Join(dir, "."+PrevCheckpointFile+".tmplink")
+		os.Remove(prevTmp)
+		if err := os.Link(path, prevTmp); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("search: checkpoint: %w", err)
+		}
+		if err := os.Rename(prevTmp, filepath.Join(dir, PrevCheckpointFile)); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("search: checkpoint: %w", err)
+		}
+		hook("previous kept")
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("search: checkpoint: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	hook("renamed")
 	s.run.checkpointed = len(s.history)
-	return s.WriteBest(filepath.Join(s.run.dir, BestFile))
+	cj, err := json.MarshalIndent(s.cfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(dir, ConfigFile), append(cj, '\n')); err != nil {
+		return err
+	}
+	return s.WriteBest(filepath.Join(dir, BestFile))
 }
 
-// readCheckpoint reads and checks a checkpoint file; every error names the file.
-func readCheckpoint(path string) (*checkpointState, error) {
-	raw, err := os.ReadFile(path)
+// SavedConfig returns the configuration of the search in dir, from its latest checkpoint, and
+// checks that config.json says the same: config.json is written from each checkpoint for people
+// to read, and an edited one would describe a run that is not the one being resumed.
+func SavedConfig(dir string) (Config, error) {
+	path, err := checkpointPath(dir)
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return Config{}, err
 	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("search: checkpoint %s is unusable: %s", path, fmt.Sprintf(format, args...))
+	st, err := readCheckpoint(path)
+	if err != nil {
+		return Config{}, err
 	}
-	if !bytes.HasPrefix(raw, []byte(checkpointMagic)) {
-		return nil, bad("not a GraphEnas checkpoint")
+	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return st.Config, nil // written right after the first checkpoint: a kill in between
 	}
-	raw = raw[len(checkpointMagic):]
-	if len(raw) < 16 {
-		return nil, bad("truncated header")
+	var shown Config
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&shown); err != nil {
+		return Config{}, fmt.Errorf("search: %s is not a configuration (%v); it is written from the checkpoint, delete it to have it rewritten", filepath.Join(dir, ConfigFile), err)
 	}
-	version := binary.LittleEndian.Uint32(raw[0:])
-	size := binary.LittleEndian.Uint64(raw[4:])
-	sum := binary.LittleEndian.Uint32(raw[12:])
-	payload := raw[16:]
-	switch {
-	case version != checkpointVersion:
-		return nil, bad("format version %d, this build reads %d", version, checkpointVersion)
-	case uint64(len(payload)) != size:
-		return nil, bad("truncated or padded: %d bytes of payload, the header says %d", len(payload), size)
-	case crc32.ChecksumIEEE(payload) != sum:
-		return nil, bad("checksum mismatch (the file is corrupt)")
+	if diff := configDiff(st.Config, shown); len(diff) > 0 {
+		return Config{}, fmt.Errorf("search: %s was edited (%s): a resumed run takes its settings from its checkpoint; change the ones that may change (%s) with flags, or delete config.json",
+			filepath.Join(dir, ConfigFile), changesText(diff), strings.Join(ResumableFields, ", "))
 	}
-	var st checkpointState
-	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&st); err != nil {
-		return nil, bad("%v", err)
+	return st.Config, nil
+}
+
+// checkpointPath returns the checkpoint to resume from: checkpoint.bin, or the previous one when
+// a crash left only that.
+func checkpointPath(dir string) (string, error) {
+	path := filepath.Join(dir, CheckpointFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		prev := filepath.Join(dir, PrevCheckpointFile)
+		if _, err := os.Stat(prev); err != nil {
+			return "", fmt.Errorf("search: no checkpoint in %s to resume from", dir)
+		}
+		return prev, nil
 	}
-	return &st, nil
+	return path, nil
 }
 
 // Resume continues the search saved in dir, on the same data set: it restores the latest
-// checkpoint and rewrites steps.jsonl to the steps that checkpoint holds, so steps logged after
-// it (by a run that was killed) are done again, identically with a batch budget. A corrupt or
-// incompatible checkpoint gives an error naming the file and changes nothing in dir.
+// checkpoint and cuts steps.jsonl back to the lines that checkpoint covers (checked by their
+// SHA-256), so steps logged after it by a run that was killed are done again, identically with a
+// batch budget; the lines it keeps are not rewritten. A corrupt or incompatible checkpoint gives
+// an error naming the file and changes nothing in dir.
 func Resume(b compute.Backend, ds *data.Dataset, dir string) (*Search, error) {
-	path := filepath.Join(dir, CheckpointFile)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		// A crash between the two renames of Checkpoint leaves only the previous one.
-		prev := filepath.Join(dir, PrevCheckpointFile)
-		if _, err := os.Stat(prev); err != nil {
-			return nil, fmt.Errorf("search: no checkpoint in %s to resume from (a run writes one every CheckpointEvery steps)", dir)
-		}
-		path = prev
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	lock, err := openRunDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := resumeLocked(b, ds, dir, lock)
+	if err != nil {
+		lock.unlock()
+		return nil, err
+	}
+	return s, nil
+}
+
+func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *dirLock) (*Search, error) {
+	path, err := checkpointPath(dir)
+	if err != nil {
+		return nil, err
 	}
 	st, err := readCheckpoint(path)
 	if err != nil {
@@ -277,29 +349,70 @@ func Resume(b compute.Backend, ds *data.Dataset, dir string) (*Search, error) {
 		}
 		return nil, err
 	}
+	logPath := filepath.Join(dir, StepsFile)
+	kept, records, err := readLogPrefix(logPath, st)
+	if err != nil {
+		return nil, fmt.Errorf("search: %s does not match checkpoint %s: %w", logPath, path, err)
+	}
 	s, err := restore(b, ds, st)
 	if err != nil {
 		return nil, fmt.Errorf("search: checkpoint %s: %w", path, err)
 	}
-	// The log: exactly the checkpoint's records, then append from there.
-	var buf bytes.Buffer
-	for _, rec := range s.history {
-		line, err := json.Marshal(rec)
-		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
-		}
-		buf.Write(append(line, '\n'))
-	}
-	logPath := filepath.Join(dir, StepsFile)
-	if err := writeAtomic(logPath, buf.Bytes()); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
+	s.history = records
+	// From here on the directory changes: the log loses the lines after the checkpoint.
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	s.run = &runDir{dir: dir, log: f, checkpointed: len(s.history)}
+	if err := f.Truncate(st.LogBytes); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if _, err := f.Seek(st.LogBytes, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	h := sha256.New()
+	h.Write(kept)
+	s.run = &runDir{dir: dir, lock: lock, log: f, logBytes: st.LogBytes, logHash: h, checkpointed: len(records)}
+	s.afterStep = s.persistSteps
 	return s, nil
+}
+
+// readLogPrefix returns the first st.LogBytes bytes of the log and their records, checked against
+// the checkpoint. A missing log is an empty one when the checkpoint covers no step (a kill right
+// after the first checkpoint).
+func readLogPrefix(path string, st *checkpointState) ([]byte, []StepRecord, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && st.LogBytes == 0 {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(raw)) < st.LogBytes {
+		return nil, nil, fmt.Errorf("it has %d bytes, the checkpoint covers %d", len(raw), st.LogBytes)
+	}
+	kept := raw[:st.LogBytes]
+	sum := sha256.Sum256(kept)
+	if hex.EncodeToString(sum[:]) != st.LogSHA256 {
+		return nil, nil, fmt.Errorf("its first %d bytes are not the ones the checkpoint saw (edited or corrupt)", st.LogBytes)
+	}
+	var records []StepRecord
+	for n, line := range bytes.SplitAfter(kept, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var rec StepRecord
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return nil, nil, fmt.Errorf("line %d: %w", n+1, err)
+		}
+		records = append(records, rec)
+	}
+	if len(records) != st.Steps {
+		return nil, nil, fmt.Errorf("%d records where the checkpoint has %d steps", len(records), st.Steps)
+	}
+	return kept, records, nil
 }
 
 // restore builds a search from a checked checkpoint; it touches no file.
@@ -342,19 +455,31 @@ func restore(b compute.Backend, ds *data.Dataset, st *checkpointState) (*Search,
 	if err := s.pcg.UnmarshalBinary(st.RNG); err != nil {
 		return nil, fmt.Errorf("random state: %w", err)
 	}
-	if (s.ctrl != nil) != (len(st.Controller) > 0) {
-		return nil, fmt.Errorf("controller state present: %v, strategy %s", len(st.Controller) > 0, s.cfg.Strategy)
+	if (s.ctrl != nil) != (st.Controller != nil) {
+		return nil, fmt.Errorf("controller state present: %v, strategy %s", st.Controller != nil, s.cfg.Strategy)
 	}
 	if s.ctrl != nil {
-		if s.ctrl, err = controller.Load(bytes.NewReader(st.Controller), s.ctrl); err != nil {
+		if s.ctrl, err = controller.Restore(st.Controller, s.ctrl); err != nil {
 			return nil, err
 		}
 	}
 	if err := s.sg.SetState(st.Supergraph); err != nil {
 		return nil, err
 	}
-	s.valLoss, s.history = st.ValLoss, st.History
+	s.valLoss, s.pending = st.ValLoss, st.Pending
 	return s, nil
+}
+
+// persistSteps is the step hook of a search with a run directory: the record goes to
+// steps.jsonl, and every CheckpointEvery steps a checkpoint covers it.
+func (s *Search) persistSteps(rec *StepRecord) error {
+	if err := s.run.appendRecord(*rec); err != nil {
+		return err
+	}
+	if len(s.history)%s.cfg.CheckpointEvery == 0 {
+		return s.Checkpoint()
+	}
+	return nil
 }
 
 // BestArch is what best-arch.json holds.
@@ -448,22 +573,47 @@ func ReadSteps(path string) ([]StepRecord, error) {
 	return out, nil
 }
 
-// writeAtomic writes data to path through a temporary file in the same folder, synced and renamed.
-func writeAtomic(path string, data []byte) error {
+// writeTemp writes data to a temporary file beside path (mode 0644, like the rest of a run
+// directory), synced, and returns its name.
+func writeTemp(path string, data []byte) (string, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return "", fmt.Errorf("search: %w", err)
+	}
+	_, werr := tmp.Write(data)
+	merr := tmp.Chmod(0o644)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, merr, serr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("search: writing %s: %w", path, err)
+	}
+	return tmp.Name(), nil
+}
+
+// writeAtomic writes data to path through a synced temporary file renamed over it, then syncs
+// the directory.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := writeTemp(path, data)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("search: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir flushes a directory's entries (renames, new files) to disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	_, werr := tmp.Write(data)
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("search: writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("search: %w", err)
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("search: syncing %s: %w", dir, err)
 	}
 	return nil
 }

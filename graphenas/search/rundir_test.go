@@ -214,6 +214,7 @@ func TestCorruptCheckpoint(t *testing.T) {
 	if r.Steps() != 6 || len(logWithoutTiming(t, dir)) != 6 {
 		t.Fatalf("resumed at %d steps", r.Steps())
 	}
+	r.Close()
 	// A checkpoint of another data set is refused.
 	b, _ := backend.NewGo()
 	if _, err := Resume(b, data.SyntheticDataset(300, 64, 8, 8, 1, 4, 99), dir); err == nil || !strings.Contains(err.Error(), "data set") {

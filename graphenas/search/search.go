@@ -146,6 +146,8 @@ type StepRecord struct {
 	Return     *float64 `json:"return,omitempty"`
 	ReturnStep *int     `json:"return_step,omitempty"`
 	Beta       float64  `json:"beta"`
+	// ConfigChanges are the settings changed (on resume) since the previous step.
+	ConfigChanges []ConfigChange `json:"config_changes,omitempty"`
 	// Timing holds wall-clock seconds per phase; it is the only part that differs between two
 	// runs of one seed with a batch budget.
 	Timing Timing `json:"timing"`
@@ -157,6 +159,7 @@ type Timing struct {
 	Train      float64 `json:"train"`
 	Evaluate   float64 `json:"evaluate"`
 	Update     float64 `json:"update"`
+	// Checkpoint is the time of the checkpoint written after the previous step, if one was.
 	Checkpoint float64 `json:"checkpoint,omitempty"`
 	// Wall is the clock time at the end of the step (RFC 3339).
 	Wall string `json:"wall,omitempty"`
@@ -177,6 +180,16 @@ type Search struct {
 	visits  map[string]*visit
 	pop     []member // evolution's population, oldest first
 	run     *runDir  // nil without a run directory
+
+	// afterStep persists each step (installed by Create and Resume; nil without a directory).
+	afterStep func(*StepRecord) error
+	// failed is the error of a step or checkpoint that failed half-way: the search refuses to
+	// go on, and Close writes nothing, so the directory keeps its last good checkpoint.
+	failed error
+	// pending are configuration changes (Change) not yet recorded in a step.
+	pending []ConfigChange
+	// lastCheckpoint is the time of the checkpoint written after the previous step.
+	lastCheckpoint float64
 }
 
 type visit struct {
@@ -299,26 +312,28 @@ func (s *Search) randomEdit(g *space.Graph) controller.Proposal {
 	return controller.Proposal{Before: g, After: next, Action: a}
 }
 
-// Step does one search step (graphenas/DESIGN.md §4) and returns its record. With a run directory, the
-// record is appended to steps.jsonl and a checkpoint is written every CheckpointEvery steps.
-func (s *Search) Step() (StepRecord, error) {
-	rec := StepRecord{Step: len(s.history), Strategy: s.cfg.Strategy}
-	if s.valLoss == 0 { // the first step scores the starting architecture
-		a := space.ToArch(s.current)
-		if _, err := s.sg.Train(a, s.cfg.Budget); err != nil {
-			return rec, err
-		}
-		ev, err := s.sg.Evaluate(a, s.cfg.EvalBatches)
-		if err != nil {
-			return rec, err
-		}
-		s.valLoss = ev.Loss
-		if s.cfg.Strategy == StrategyEvolution {
-			s.pop = append(s.pop, member{g: s.current, valLoss: ev.Loss})
-		}
+// Step does one search step (graphenas/DESIGN.md §4) and returns its record: the strategy
+// proposes the next architecture, the shared weights train on it for the budget, it is
+// evaluated on the architecture split, and the strategy learns from the change of the validation
+// loss. With a run directory, the record is then appended to steps.jsonl and a checkpoint is
+// written every CheckpointEvery steps (the afterStep hook). A step that fails leaves the search
+// refusing further steps: resume from the last checkpoint.
+func (s *Search) Step() (rec StepRecord, err error) {
+	if s.failed != nil {
+		return rec, fmt.Errorf("search: an earlier step failed (%v); resume from the last checkpoint", s.failed)
 	}
+	defer func() {
+		if err != nil {
+			s.failed = err
+		}
+	}()
+	rec = StepRecord{Step: len(s.history), Strategy: s.cfg.Strategy}
+	if err := s.scoreStart(); err != nil {
+		return rec, err
+	}
+
 	t0 := time.Now()
-	prop, err := s.propose()
+	prop, err := s.propose() // propose
 	if err != nil {
 		return rec, err
 	}
@@ -326,41 +341,93 @@ func (s *Search) Step() (StepRecord, error) {
 	a := space.ToArch(prop.p.After)
 
 	t0 = time.Now()
-	tr, err := s.sg.Train(a, s.cfg.Budget)
+	tr, err := s.sg.Train(a, s.cfg.Budget) // train
 	if err != nil {
 		return rec, err
 	}
 	rec.Timing.Train = time.Since(t0).Seconds()
 	t0 = time.Now()
-	ev, err := s.sg.Evaluate(a, s.cfg.EvalBatches)
+	ev, err := s.sg.Evaluate(a, s.cfg.EvalBatches) // evaluate
 	if err != nil {
 		return rec, err
 	}
 	rec.Timing.Evaluate = time.Since(t0).Seconds()
-
 	if math.IsNaN(ev.Loss) || math.IsInf(ev.Loss, 0) {
-		return rec, fmt.Errorf("search: step %d: validation loss %v for %v (the shared weights diverged; lower the learning rate)", rec.Step, ev.Loss, a)
+		return rec, fmt.Errorf("search: step %d: validation loss %v for %v (the shared weights diverged; resume with a lower --lr)", rec.Step, ev.Loss, a)
 	}
-	delta := math.Log(ev.Loss) - math.Log(prop.before)
+
 	t0 = time.Now()
+	delta := math.Log(ev.Loss) - math.Log(prop.before)
+	if err := s.learn(prop, ev.Loss, delta, &rec); err != nil { // learn
+		return rec, err
+	}
+	rec.Timing.Update = time.Since(t0).Seconds()
+
+	if err := s.record(prop, a, tr, ev, delta, &rec); err != nil { // record
+		return rec, err
+	}
+	if s.afterStep != nil {
+		t0 = time.Now()
+		if err := s.afterStep(&rec); err != nil {
+			return rec, err
+		}
+		s.lastCheckpoint = 0
+		if s.run != nil && s.run.checkpointed == len(s.history) {
+			s.lastCheckpoint = time.Since(t0).Seconds()
+		}
+	}
+	return rec, nil
+}
+
+// scoreStart trains and evaluates the starting architecture before the first step, so that the
+// first edit has a validation loss to compare with.
+func (s *Search) scoreStart() error {
+	if s.valLoss != 0 {
+		return nil
+	}
+	a := space.ToArch(s.current)
+	if _, err := s.sg.Train(a, s.cfg.Budget); err != nil {
+		return err
+	}
+	ev, err := s.sg.Evaluate(a, s.cfg.EvalBatches)
+	if err != nil {
+		return err
+	}
+	if math.IsNaN(ev.Loss) || math.IsInf(ev.Loss, 0) || ev.Loss <= 0 {
+		return fmt.Errorf("search: validation loss %v for the starting architecture %v (the shared weights diverged; resume with a lower --lr)", ev.Loss, a)
+	}
+	s.valLoss = ev.Loss
+	if s.cfg.Strategy == StrategyEvolution {
+		s.pop = append(s.pop, member{g: s.current, valLoss: ev.Loss})
+	}
+	return nil
+}
+
+// learn lets the strategy learn from what the proposal led to: the controller from δ, evolution
+// by adding the child to its population (the oldest dies: regularized evolution).
+func (s *Search) learn(prop proposal, valLoss, delta float64, rec *StepRecord) error {
 	if s.ctrl != nil {
 		st, err := s.ctrl.Observe(prop.p, delta)
 		if err != nil {
-			return rec, err
+			return err
 		}
 		rec.CriticLoss, rec.ActorLoss = st.CriticLoss, st.ActorLoss
 	}
 	if s.cfg.Strategy == StrategyEvolution {
-		s.pop = append(s.pop, member{g: prop.p.After, valLoss: ev.Loss})
+		s.pop = append(s.pop, member{g: prop.p.After, valLoss: valLoss})
 		if len(s.pop) > s.cfg.Population {
-			s.pop = s.pop[1:] // the oldest dies (regularized evolution)
+			s.pop = s.pop[1:]
 		}
 	}
-	rec.Timing.Update = time.Since(t0).Seconds()
+	return nil
+}
 
+// record fills the step's record and the search's bookkeeping: the current architecture, the
+// visits, the history and the return that this step's δ completes.
+func (s *Search) record(prop proposal, a *arch.Arch, tr supergraph.TrainResult, ev supergraph.EvalResult, delta float64, rec *StepRecord) error {
 	archJSON, err := json.Marshal(a)
 	if err != nil {
-		return rec, fmt.Errorf("search: %w", err)
+		return fmt.Errorf("search: %w", err)
 	}
 	if !prop.fresh {
 		act := prop.p.Action
@@ -371,6 +438,9 @@ func (s *Search) Step() (StepRecord, error) {
 	rec.TrainBatches, rec.TrainLoss, rec.NonFinite = tr.Batches, finiteOr0(tr.Loss), tr.NonFinite
 	rec.ValLoss, rec.ValAccuracy, rec.Delta = ev.Loss, ev.Accuracy, delta
 	rec.CriticMean, rec.CriticStd, rec.Beta = prop.p.Mean, prop.p.Std, prop.p.Beta
+	rec.ConfigChanges, s.pending = s.pending, nil
+	rec.Timing.Checkpoint = s.lastCheckpoint
+	rec.Timing.Wall = time.Now().UTC().Format(time.RFC3339)
 	s.current, s.valLoss = prop.p.After, ev.Loss
 	v := s.visits[a.Key()]
 	if v == nil {
@@ -378,25 +448,26 @@ func (s *Search) Step() (StepRecord, error) {
 		s.visits[a.Key()] = v
 	}
 	v.valLoss, v.count = ev.Loss, v.count+1
-	s.history = append(s.history, rec)
+	s.history = append(s.history, *rec)
 	s.fillReturn()
-	rec = s.history[len(s.history)-1]
+	*rec = s.history[len(s.history)-1]
+	return nil
+}
 
-	rec.Timing.Wall = time.Now().UTC().Format(time.RFC3339)
-	s.history[len(s.history)-1].Timing = rec.Timing
-	if s.run != nil {
-		if len(s.history)%s.cfg.CheckpointEvery == 0 {
-			t0 = time.Now()
-			if err := s.Checkpoint(); err != nil {
-				return rec, err
-			}
-			rec.Timing.Checkpoint = time.Since(t0).Seconds()
-		}
-		if err := s.run.appendRecord(rec); err != nil {
-			return rec, err
-		}
+// sortedVisits returns the visits in the order of their first step (then their text), so that a
+// checkpoint is the same bytes for the same state.
+func (s *Search) sortedVisits() []*visit {
+	out := make([]*visit, 0, len(s.visits))
+	for _, v := range s.visits {
+		out = append(out, v)
 	}
-	return rec, nil
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].step != out[j].step {
+			return out[i].step < out[j].step
+		}
+		return out[i].arch.String() < out[j].arch.String()
+	})
+	return out
 }
 
 // fillReturn puts into the newest record the realised return of the step K steps back, which

@@ -9,17 +9,18 @@ import (
 
 // State is everything a supergraph needs to continue exactly where it was: the shared weights
 // with their momenta and batch-norm statistics, the random generator of time budgets, the data
-// iterators' positions and the learning rate. encoding/gob writes it.
+// iterators' positions and the learning rate. Its JSON form is part of a search checkpoint.
 type State struct {
-	Config       Config
-	Vars         []varstore.Var
-	RNG          []byte
-	TrainPos     data.Position
-	ArchPos      data.Position
-	LearningRate float64
+	Config       Config         `json:"config"`
+	Vars         []varstore.Var `json:"vars"`
+	RNG          []byte         `json:"rng"`
+	TrainPos     data.Position  `json:"train_position"`
+	ArchPos      data.Position  `json:"arch_position"`
+	LearningRate float64        `json:"learning_rate"`
 }
 
-// State returns a copy of the supergraph's state.
+// State returns a copy of the supergraph's state; an error when any weight, momentum or
+// batch-norm statistic is not finite.
 func (s *Supergraph) State() (State, error) {
 	st := State{Config: s.cfg, TrainPos: s.trainBatches.Position(), LearningRate: s.lr}
 	if s.archBatches != nil {
@@ -32,6 +33,10 @@ func (s *Supergraph) State() (State, error) {
 	if st.Vars, err = varstore.Snapshot(s.store); err != nil {
 		return st, fmt.Errorf("supergraph: saving the weights: %w", err)
 	}
+	// Weights, momenta and batch-norm statistics: a state that diverged is not worth saving.
+	if err := varstore.CheckFinite(st.Vars); err != nil {
+		return st, fmt.Errorf("supergraph: the shared weights are not finite: %w", err)
+	}
 	return st, nil
 }
 
@@ -42,6 +47,8 @@ func (s *Supergraph) SetState(st State) error {
 	want, got := s.cfg, st.Config
 	want.CacheSize, got.CacheSize = 0, 0
 	want.Kernels, got.Kernels = "", "" // a run may continue on another back-end
+	// The learning rate is state (LearningRate below), which a resumed run may change.
+	want.LearningRate, got.LearningRate = 0, 0
 	if want != got {
 		return fmt.Errorf("supergraph: the saved state is for configuration %+v, this supergraph has %+v", got, want)
 	}

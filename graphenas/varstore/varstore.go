@@ -1,10 +1,13 @@
 // Package varstore copies the variables of a GoMLX model store to plain Go values and back, for
 // checkpoints: the supergraph's shared weights and the controller's weights and Adam moments are
-// saved and restored through it.
+// saved and restored through it. A Var's JSON form names its dtype ("Float32") and holds its bytes
+// (little-endian, row-major) in base64.
 package varstore
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -12,12 +15,59 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// Var is one context variable as bytes, in a form encoding/gob writes.
+// Var is one model-store variable as bytes.
 type Var struct {
-	Scope, Name string
-	DType       int
-	Dims        []int
-	Data        []byte
+	Scope string `json:"scope"`
+	Name  string `json:"name"`
+	// DType is the dtype's name, as compute/dtypes spells it ("Float32", "Int64", …).
+	DType string `json:"dtype"`
+	Dims  []int  `json:"dims"`
+	Data  []byte `json:"data"`
+}
+
+// Path is the variable's full path, scope/name.
+func (v Var) Path() string { return v.Scope + "/" + v.Name }
+
+// dtype returns the variable's dtype, checking its name.
+func (v Var) dtype() (dtypes.DType, error) {
+	dt, ok := dtypes.MapOfNames[v.DType]
+	if !ok || dt == dtypes.InvalidDType {
+		return dtypes.InvalidDType, fmt.Errorf("variable %s: unknown dtype %q", v.Path(), v.DType)
+	}
+	return dt, nil
+}
+
+// CheckFinite returns an error naming the first floating-point variable that holds a NaN or an
+// infinity (checkpoints only save finite states).
+func CheckFinite(vars []Var) error {
+	for _, v := range vars {
+		dt, err := v.dtype()
+		if err != nil {
+			return err
+		}
+		var bad float64
+		found := false
+		switch dt {
+		case dtypes.Float32:
+			for i := 0; i+4 <= len(v.Data) && !found; i += 4 {
+				x := float64(math.Float32frombits(binary.LittleEndian.Uint32(v.Data[i:])))
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					bad, found = x, true
+				}
+			}
+		case dtypes.Float64:
+			for i := 0; i+8 <= len(v.Data) && !found; i += 8 {
+				x := math.Float64frombits(binary.LittleEndian.Uint64(v.Data[i:]))
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					bad, found = x, true
+				}
+			}
+		}
+		if found {
+			return fmt.Errorf("variable %s holds %v", v.Path(), bad)
+		}
+	}
+	return nil
 }
 
 // Snapshot copies every variable of store, in the store's creation order.
@@ -28,7 +78,7 @@ func Snapshot(store *model.Store) ([]Var, error) {
 		if err != nil {
 			return nil, fmt.Errorf("variable %s: %w", v.Path(), err)
 		}
-		sv := Var{Scope: v.Scope(), Name: v.Name(), DType: int(t.DType()), Dims: t.Shape().Dimensions}
+		sv := Var{Scope: v.Scope(), Name: v.Name(), DType: t.DType().String(), Dims: t.Shape().Dimensions}
 		if err := t.ConstBytes(func(b []byte) { sv.Data = append([]byte(nil), b...) }); err != nil {
 			return nil, fmt.Errorf("variable %s: %w", v.Path(), err)
 		}
@@ -42,9 +92,9 @@ func Snapshot(store *model.Store) ([]Var, error) {
 func Tensors(vars []Var) ([]*tensors.Tensor, error) {
 	out := make([]*tensors.Tensor, len(vars))
 	for i, v := range vars {
-		dt := dtypes.DType(v.DType)
-		if !dt.IsFloat() && !dt.IsInt() && !dt.IsUnsigned() && dt != dtypes.Bool {
-			return nil, fmt.Errorf("variable %s/%s: unknown dtype %d", v.Scope, v.Name, v.DType)
+		dt, err := v.dtype()
+		if err != nil {
+			return nil, err
 		}
 		for _, d := range v.Dims {
 			if d < 0 || d > 1<<30 {

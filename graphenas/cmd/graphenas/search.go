@@ -52,12 +52,18 @@ func (d *dataFlags) load() (*data.Dataset, error) {
 // naming the flag). The returned function checks what no single flag can (the budget given
 // twice, a tournament larger than the population) and returns the configuration.
 func configFlags(fs *flag.FlagSet) func() (search.Config, error) {
-	cfg := search.DefaultConfig()
+	return configFlagsOn(fs, search.DefaultConfig())
+}
+
+// configFlagsOn is configFlags over base instead of the default (a resumed run's saved
+// configuration: then the flags given are exactly the changes asked for).
+func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, error) {
+	cfg := base
 	sg, cc := &cfg.Supergraph, &cfg.Controller
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of every random choice")
 	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "graphenas, original, random or evolution")
 	intFlag(fs, &cfg.Budget.Batches, "budget-batches", 1, 1<<20, "training batches per step (reproducible)")
-	budgetSeconds := 0.0
+	budgetSeconds := base.Budget.Time.Seconds()
 	floatFlag(fs, &budgetSeconds, "budget-seconds", 0, 3600, "training seconds per step, instead of --budget-batches")
 	fs.BoolVar(&cfg.Budget.RandomTime, "random-budget", cfg.Budget.RandomTime, "draw each step's time budget from U[0, 2·budget-seconds] (the original)")
 	intFlag(fs, &cfg.EvalBatches, "eval-batches", 1, 1<<20, "architecture-split batches per evaluation")
@@ -90,7 +96,8 @@ func configFlags(fs *flag.FlagSet) func() (search.Config, error) {
 	fs.BoolVar(&cc.AllActions, "all-actions", cc.AllActions, "controller: expected policy gradient over every legal edit")
 	fs.BoolVar(&cc.ScaleReturns, "scale-returns", cc.ScaleReturns, "controller: the critic learns returns over their running RMS")
 	return func() (search.Config, error) {
-		if isSet(fs, "budget-seconds") {
+		switch {
+		case isSet(fs, "budget-seconds"):
 			if isSet(fs, "budget-batches") {
 				return cfg, fmt.Errorf("give --budget-batches or --budget-seconds, not both")
 			}
@@ -98,7 +105,12 @@ func configFlags(fs *flag.FlagSet) func() (search.Config, error) {
 				return cfg, fmt.Errorf("--budget-seconds must be positive")
 			}
 			cfg.Budget = supergraph.Budget{Time: time.Duration(budgetSeconds * float64(time.Second)), RandomTime: cfg.Budget.RandomTime}
-		} else if cfg.Budget.RandomTime {
+		case isSet(fs, "budget-batches"):
+			if isSet(fs, "random-budget") && cfg.Budget.RandomTime {
+				return cfg, fmt.Errorf("--random-budget needs --budget-seconds")
+			}
+			cfg.Budget = supergraph.BatchBudget(cfg.Budget.Batches)
+		case cfg.Budget.RandomTime && cfg.Budget.Time == 0:
 			return cfg, fmt.Errorf("--random-budget needs --budget-seconds")
 		}
 		if cfg.Sample > cfg.Population {
@@ -128,37 +140,64 @@ func stepStatus(r search.StepRecord) string {
 	return fmt.Sprintf("val loss %.4f acc %.3f", r.ValLoss, r.ValAccuracy)
 }
 
-// runSearch runs or resumes a search from the command line.
-func runSearch(args []string) error {
+// searchFlags are the search command's flags besides the configuration.
+type searchFlags struct {
+	steps                      int
+	out                        string
+	resume, quiet, printConfig bool
+	retrainEpochs              float64
+	data                       *dataFlags
+}
+
+// parseSearchFlags parses the search command's arguments, the configuration flags on base.
+func parseSearchFlags(args []string, base search.Config) (*searchFlags, search.Config, error) {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	cfgOf := configFlags(fs)
-	df := addDataFlags(fs)
-	steps := 100
-	intFlag(fs, &steps, "steps", 1, 1<<30, "total search steps (a resumed run continues up to this number)")
-	out := fs.String("out", "", "run directory for steps.jsonl, checkpoints, best-arch.json and report.html (default runs/<strategy>-seed<seed>-<time>)")
-	resume := fs.Bool("resume", false, "continue the search saved in --out")
-	retrainEpochs := 0.0
-	floatFlag(fs, &retrainEpochs, "retrain-epochs", 0, 1000, "after the search, retrain the best architecture for this many epochs")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	printConfig := fs.Bool("print-config", false, "print the resolved configuration as JSON and exit")
+	cfgOf := configFlagsOn(fs, base)
+	f := &searchFlags{steps: 100, data: addDataFlags(fs)}
+	intFlag(fs, &f.steps, "steps", 1, 1<<30, "total search steps (a resumed run continues up to this number)")
+	fs.StringVar(&f.out, "out", "", "run directory for steps.jsonl, checkpoints, best-arch.json and report.html (default runs/<strategy>-seed<seed>-<time>)")
+	fs.BoolVar(&f.resume, "resume", false, "continue the search saved in --out; flags given change its settings where that is allowed ("+
+		strings.Join(search.ResumableFields, ", ")+"), and are refused elsewhere")
+	floatFlag(fs, &f.retrainEpochs, "retrain-epochs", 0, 1000, "after the search, retrain the best architecture for this many epochs")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&f.printConfig, "print-config", false, "print the resolved configuration as JSON and exit (with --resume: the resumed run's)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, base, err
 	}
 	cfg, err := cfgOf()
 	if err != nil {
-		return fmt.Errorf("search: %w", err)
+		return nil, base, fmt.Errorf("search: %w", err)
 	}
-	if *printConfig {
+	return f, cfg, nil
+}
+
+// runSearch runs or resumes a search from the command line.
+func runSearch(args []string) error {
+	f, cfg, err := parseSearchFlags(args, search.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	if f.resume {
+		if f.out == "" {
+			return fmt.Errorf("search: --resume needs --out DIR, the run to continue")
+		}
+		saved, err := search.SavedConfig(f.out)
+		if err != nil {
+			return err
+		}
+		// The same flags over the saved configuration: what differs is what they change.
+		if _, cfg, err = parseSearchFlags(args, saved); err != nil {
+			return err
+		}
+	}
+	if f.printConfig {
 		return printJSON(cfg)
 	}
-	if *resume && *out == "" {
-		return fmt.Errorf("search: --resume needs --out DIR, the run to continue")
-	}
-	dir := *out
+	dir := f.out
 	if dir == "" {
 		dir = filepath.Join("runs", fmt.Sprintf("%s-seed%d-%s", cfg.Strategy, cfg.Seed, time.Now().Format("20060102-150405")))
 	}
-	ds, err := df.load()
+	ds, err := f.data.load()
 	if err != nil {
 		return err
 	}
@@ -168,22 +207,29 @@ func runSearch(args []string) error {
 	}
 	defer b.Finalize()
 	var s *search.Search
-	if *resume {
-		s, err = search.Resume(b, ds, dir)
-	} else {
-		s, err = search.Create(b, ds, cfg, dir)
-	}
-	if err != nil {
+	if f.resume {
+		if s, err = search.Resume(b, ds, dir); err != nil {
+			return err
+		}
+		changes, err := s.Change(cfg)
+		if err != nil {
+			s.Close()
+			return err
+		}
+		for _, c := range changes {
+			fmt.Fprintf(os.Stderr, "search: from step %d on, %s\n", s.Steps(), c)
+		}
+	} else if s, err = search.Create(b, ds, cfg, dir); err != nil {
 		return err
 	}
 	defer s.Close()
 	fmt.Fprintf(os.Stderr, "search: %s, seed %d, %d steps, budget %v per step, run directory %s\n",
-		s.Config().Strategy, s.Config().Seed, steps, s.Config().Budget, dir)
+		s.Config().Strategy, s.Config().Seed, f.steps, s.Config().Budget, dir)
 	var bar *progress.Bar
-	if !*quiet {
-		bar = progress.New(os.Stderr, "search "+s.Config().Strategy, steps)
+	if !f.quiet {
+		bar = progress.New(os.Stderr, "search "+s.Config().Strategy, f.steps)
 	}
-	err = s.Run(max(0, steps-s.Steps()), func(r search.StepRecord) error {
+	err = s.Run(max(0, f.steps-s.Steps()), func(r search.StepRecord) error {
 		if bar != nil {
 			bar.Update(r.Step+1, stepStatus(r))
 		}
@@ -200,9 +246,9 @@ func runSearch(args []string) error {
 		fmt.Printf("best architecture: %s (val loss %.4f, %d visits); written to %s\n", best[0].Arch, best[0].ValLoss,
 			best[0].Visits, filepath.Join(dir, search.BestFile))
 	}
-	if retrainEpochs > 0 && len(best) > 0 {
-		r, err := retrain(b, ds, best[0].Arch, search.RetrainConfig{Seed: s.Config().Seed, Epochs: retrainEpochs,
-			Network: s.Config().Supergraph}, *quiet)
+	if f.retrainEpochs > 0 && len(best) > 0 {
+		r, err := retrain(b, ds, best[0].Arch, search.RetrainConfig{Seed: s.Config().Seed, Epochs: f.retrainEpochs,
+			Network: s.Config().Supergraph}, f.quiet)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,224 @@
+package search
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/graphenas/graphenas/graphenas/controller"
+	"github.com/graphenas/graphenas/graphenas/supergraph"
+)
+
+// The checkpoint file (checkpoint.bin), version 2:
+//
+//	"GRAPHENAS-CHECKPOINT\n"
+//	uint32 version, uint64 length of the body, uint32 CRC-32 (IEEE) of the body   (little-endian)
+//	body: checkpointState as JSON
+//
+// The body is documented by the types below (their JSON names); reading it refuses unknown
+// fields, so a file written by another layout fails loudly instead of resuming with fields
+// zeroed. Tensors are varstore.Var: scope, name, dtype by name, dimensions and bytes (base64).
+// The step records are not repeated here: steps.jsonl holds them, and the checkpoint names how
+// many of its bytes it covers and their SHA-256. TestCheckpointSchema fails when any of these
+// types changes without checkpointVersion (or controller.StateVersion) changing.
+const (
+	checkpointMagic   = "GRAPHENAS-CHECKPOINT\n"
+	checkpointVersion = 2
+)
+
+// checkpointState is everything a search needs to continue exactly where it was.
+type checkpointState struct {
+	Version int    `json:"version"`
+	Config  Config `json:"config"`
+	// Dataset fingerprints the data set, so that a run is not resumed on another.
+	Dataset string `json:"dataset"`
+	// Steps is the number of step records the checkpoint covers: the first LogBytes bytes of
+	// steps.jsonl, whose SHA-256 is LogSHA256.
+	Steps     int    `json:"steps"`
+	LogBytes  int64  `json:"log_bytes"`
+	LogSHA256 string `json:"log_sha256"`
+	// RNG is the search's random generator (PCG, binary-marshalled).
+	RNG     []byte  `json:"rng"`
+	Current string  `json:"current"`
+	ValLoss float64 `json:"val_loss"`
+	// Visits are the architectures seen, Population evolution's members (oldest first).
+	Visits     []savedVisit  `json:"visits"`
+	Population []savedMember `json:"population"`
+	// Pending are configuration changes made on resume that no step has recorded yet.
+	Pending    []ConfigChange    `json:"pending_changes,omitempty"`
+	Supergraph supergraph.State  `json:"supergraph"`
+	Controller *controller.State `json:"controller,omitempty"`
+}
+
+type savedVisit struct {
+	Arch    string  `json:"arch"`
+	ValLoss float64 `json:"val_loss"`
+	Count   int     `json:"count"`
+	Step    int     `json:"step"`
+}
+
+type savedMember struct {
+	Arch    string  `json:"arch"`
+	ValLoss float64 `json:"val_loss"`
+}
+
+// encodeCheckpoint returns the checkpoint file's bytes. Every number of the state must be finite:
+// a search whose weights or losses diverged is not saved.
+func encodeCheckpoint(st *checkpointState) ([]byte, error) {
+	if err := checkFiniteFloats(reflect.ValueOf(st).Elem(), "checkpoint"); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	var file bytes.Buffer
+	file.WriteString(checkpointMagic)
+	var head [16]byte
+	binary.LittleEndian.PutUint32(head[0:], checkpointVersion)
+	binary.LittleEndian.PutUint64(head[4:], uint64(len(body)))
+	binary.LittleEndian.PutUint32(head[12:], crc32.ChecksumIEEE(body))
+	file.Write(head[:])
+	file.Write(body)
+	return file.Bytes(), nil
+}
+
+// readCheckpoint reads and checks a checkpoint file; every error names the file.
+func readCheckpoint(path string) (*checkpointState, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("search: checkpoint %s is unusable: %s", path, fmt.Sprintf(format, args...))
+	}
+	if !bytes.HasPrefix(raw, []byte(checkpointMagic)) {
+		return nil, bad("not a GraphEnas checkpoint")
+	}
+	raw = raw[len(checkpointMagic):]
+	if len(raw) < 16 {
+		return nil, bad("truncated header")
+	}
+	version := binary.LittleEndian.Uint32(raw[0:])
+	size := binary.LittleEndian.Uint64(raw[4:])
+	sum := binary.LittleEndian.Uint32(raw[12:])
+	body := raw[16:]
+	switch {
+	case version != checkpointVersion:
+		return nil, bad("format version %d, this build reads %d (resume it with the GraphEnas that wrote it, or start again)", version, checkpointVersion)
+	case uint64(len(body)) != size:
+		return nil, bad("truncated or padded: %d bytes of body, the header says %d", len(body), size)
+	case crc32.ChecksumIEEE(body) != sum:
+		return nil, bad("checksum mismatch (the file is corrupt)")
+	}
+	var st checkpointState
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return nil, bad("%v", err)
+	}
+	if st.Version != checkpointVersion {
+		return nil, bad("body version %d, header %d", st.Version, checkpointVersion)
+	}
+	if st.Steps < 0 || st.LogBytes < 0 {
+		return nil, bad("%d steps in %d log bytes", st.Steps, st.LogBytes)
+	}
+	return &st, nil
+}
+
+// checkFiniteFloats returns an error naming the first float64 field of v (recursively) that is
+// NaN or infinite.
+func checkFiniteFloats(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("%s is %v", path, f)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return checkFiniteFloats(v.Elem(), path)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Type().Field(i); f.IsExported() {
+				if err := checkFiniteFloats(v.Field(i), path+"."+jsonName(f)); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil // bytes
+		}
+		for i := 0; i < v.Len(); i++ {
+			if err := checkFiniteFloats(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			if err := checkFiniteFloats(v.MapIndex(k), fmt.Sprintf("%s[%v]", path, k)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// jsonName is a struct field's JSON name.
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+// schema describes the JSON layout of t: every field's JSON name and type, recursively, in a
+// stable text form. TestCheckpointSchema compares it with a golden copy.
+func schema(t reflect.Type) string {
+	var b strings.Builder
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type, indent string)
+	walk = func(t reflect.Type, indent string) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+				break
+			}
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		type field struct{ name, typ string }
+		var fields []field
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() || f.Tag.Get("json") == "-" {
+				continue
+			}
+			fields = append(fields, field{jsonName(f), f.Type.String()})
+		}
+		sort.Slice(fields, func(i, j int) bool { return fields[i].name < fields[j].name })
+		fmt.Fprintf(&b, "%s%s {\n", indent, t.String())
+		for _, f := range fields {
+			fmt.Fprintf(&b, "%s  %s %s\n", indent, f.name, f.typ)
+		}
+		fmt.Fprintf(&b, "%s}\n", indent)
+		for i := 0; i < t.NumField(); i++ {
+			if f := t.Field(i); f.IsExported() && f.Tag.Get("json") != "-" {
+				walk(f.Type, indent)
+			}
+		}
+	}
+	walk(t, "")
+	return b.String()
+}
