@@ -173,6 +173,13 @@ func (a *Arch) Live() []bool {
 	return live
 }
 
+// Connected reports whether a path leads from the input (node 0) to the output (node N−1). A
+// network without one ignores its input: it can only guess. The search space contains such
+// architectures (an edit may disconnect the output), but training one on purpose is a mistake.
+func (a *Arch) Connected() bool {
+	return len(a.LiveInputs(a.N()-1)) > 0
+}
+
 // LiveInputs returns the live nodes with an edge into node j.
 func (a *Arch) LiveInputs(j int) []int {
 	live := a.Live()
@@ -252,13 +259,17 @@ func Parse(s string) (*Arch, error) {
 		return nil, fmt.Errorf("arch: %q: want \"<ops> | <edges>\"", s)
 	}
 	ops := map[int]Op{}
-	n := 0
+	n, count := 0, -1 // count: the n=<nodes> item, when given
 	for _, f := range strings.Fields(opsPart) {
 		if strings.HasPrefix(f, "n=") {
 			v, err := strconv.Atoi(f[2:])
-			if err != nil {
-				return nil, fmt.Errorf("arch: %q: bad node count %q", s, f)
+			if err != nil || v < MinNodes || v > MaxNodes {
+				return nil, fmt.Errorf("arch: %q: bad node count %q, want n=%d..%d", s, f, MinNodes, MaxNodes)
 			}
+			if count >= 0 {
+				return nil, fmt.Errorf("arch: %q: the node count is given twice", s)
+			}
+			count = v
 			n = max(n, v)
 			continue
 		}
@@ -266,6 +277,9 @@ func Parse(s string) (*Arch, error) {
 		i, err := strconv.Atoi(idx)
 		if !ok || err != nil {
 			return nil, fmt.Errorf("arch: %q: bad op item %q, want <node>:<op>", s, f)
+		}
+		if _, dup := ops[i]; dup {
+			return nil, fmt.Errorf("arch: %q: node %d is given two ops", s, i)
 		}
 		op, err := ParseOp(name)
 		if err != nil {
@@ -275,6 +289,7 @@ func Parse(s string) (*Arch, error) {
 		n = max(n, i+2)
 	}
 	var edges [][2]int
+	seen := map[[2]int]bool{}
 	for _, f := range strings.Fields(edgesPart) {
 		si, sj, ok := strings.Cut(f, ">")
 		i, err1 := strconv.Atoi(si)
@@ -282,8 +297,15 @@ func Parse(s string) (*Arch, error) {
 		if !ok || err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("arch: %q: bad edge %q, want <from>><to>", s, f)
 		}
+		if seen[[2]int{i, j}] {
+			return nil, fmt.Errorf("arch: %q: edge %d>%d is listed twice", s, i, j)
+		}
+		seen[[2]int{i, j}] = true
 		edges = append(edges, [2]int{i, j})
 		n = max(n, j+1)
+	}
+	if count >= 0 && n > count {
+		return nil, fmt.Errorf("arch: %q: n=%d, but its ops and edges name node %d", s, count, n-1)
 	}
 	return fromParts(n, ops, edges)
 }

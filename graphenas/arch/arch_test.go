@@ -181,3 +181,42 @@ func TestOpNames(t *testing.T) {
 		t.Error("op table")
 	}
 }
+
+// TestParseRefusesAmbiguousText checks the text forms that used to be accepted silently: a node
+// given two ops, a negative or repeated node count, a count smaller than the nodes named, and an
+// edge listed twice.
+func TestParseRefusesAmbiguousText(t *testing.T) {
+	for text, want := range map[string]string{
+		"1:conv3 1:maxpool3 2:conv3 | 0>1 1>2 2>3": "node 1 is given two ops",
+		"n=-5 | ":                            "bad node count",
+		"n=4 n=4 1:conv3 2:conv3 | 0>3":      "given twice",
+		"n=3 1:conv3 2:conv3 | 0>1 1>2 2>3":  "n=3, but",
+		"1:conv3 2:conv3 | 0>1 0>1 1>3":      "listed twice",
+		"1:conv3 2:maxpool3 | 0>1 1>2 2>3 x": "bad edge",
+	} {
+		if _, err := Parse(text); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q): %v, want an error containing %q", text, err, want)
+		}
+	}
+	if a, err := Parse("n=4 1:conv3 2:conv3 | 0>1 1>2 2>3"); err != nil || a.N() != 4 {
+		t.Errorf("an explicit count that agrees: %v %v", a, err)
+	}
+}
+
+// TestConnected checks the path from input to output.
+func TestConnected(t *testing.T) {
+	for text, want := range map[string]bool{
+		"1:conv3 2:conv3 | 0>1 1>2 2>3": true,
+		"1:conv3 2:conv3 | 0>3":         true,
+		"1:conv3 2:conv3 | 0>1 2>3":     false, // node 2 is not reached from the input
+		"1:conv3 2:conv3 | 1>2 2>3":     false,
+	} {
+		a, err := Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Connected() != want {
+			t.Errorf("%s: Connected() = %v", text, !want)
+		}
+	}
+}

@@ -93,6 +93,9 @@ func Retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfi
 	if err := sg.Check(a); err != nil {
 		return res, fmt.Errorf("search: retrain: %w", err)
 	}
+	if !a.Connected() {
+		return res, fmt.Errorf("search: retrain: %v has no path from the input (node 0) to the output (node %d): it ignores its input and can only guess", a, a.N()-1)
+	}
 	net = sg.Config()
 	res.Arch, res.Epochs = a.String(), cfg.Epochs
 	res.Params = net.Params(a, ds.Train.Channels, ds.Train.NumClasses)

@@ -5,8 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/search"
@@ -73,4 +75,87 @@ func TestSearchRetrainPlotCommands(t *testing.T) {
 	if msg, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(msg), "--resume needs --out") {
 		t.Errorf("--resume without --out: %s", msg)
 	}
+}
+
+// TestHostileInputsCommands runs the real binary on the inputs of the reliability review: a
+// crafted IDX header, conflicting settings on --resume, and two processes resuming one run.
+// Each ends in a one-line error and a non-zero exit, never a panic.
+func TestHostileInputsCommands(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "graphenas")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	command := func(env []string, args ...string) *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(append(os.Environ(), "GOMLX_BACKEND=go"), env...)
+		return cmd
+	}
+	fails := func(t *testing.T, want string, env []string, args ...string) {
+		t.Helper()
+		out, err := command(env, args...).CombinedOutput()
+		last := strings.TrimSpace(string(out))
+		if i := strings.LastIndex(last, "\n"); i >= 0 {
+			last = last[i+1:]
+		}
+		if err == nil || strings.Contains(string(out), "panic") || !strings.Contains(last, want) {
+			t.Errorf("graphenas %s: %v, last line %q, want it to contain %q\n%s", strings.Join(args, " "), err, last, want, out)
+		}
+	}
+
+	// A header announcing 65536 images of 2^24 × 2^24 pixels.
+	crafted := t.TempDir()
+	img := []byte{0, 0, 8, 3, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0}
+	lbl := append([]byte{0, 0, 8, 1, 0, 1, 0, 0}, make([]byte, 1<<16)...)
+	for _, part := range []string{"train", "t10k"} {
+		os.WriteFile(filepath.Join(crafted, part+"-images-idx3-ubyte"), img, 0o644)
+		os.WriteFile(filepath.Join(crafted, part+"-labels-idx1-ubyte"), lbl, 0o644)
+	}
+	fails(t, "train-images-idx3-ubyte", []string{"GRAPHENAS_DATA=" + crafted}, "search", "--steps", "1", "--out", filepath.Join(t.TempDir(), "r"))
+	// graphenas env reports the data set as unusable, and why, rather than failing.
+	if out, err := command([]string{"GRAPHENAS_DATA=" + crafted}, "env", "--no-start").CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "train-images-idx3-ubyte") || !strings.Contains(string(out), "announces more than") {
+		t.Errorf("graphenas env on crafted data: %v\n%s", err, out)
+	}
+
+	// A small run, then resumed with settings it may and may not change.
+	dataDir := t.TempDir()
+	data.WriteIDX(dataDir, "train", data.Synthetic("train", 200, 28, 28, 1, 10, 1), true)
+	data.WriteIDX(dataDir, "t10k", data.Synthetic("test", 50, 28, 28, 1, 10, 2), true)
+	run := filepath.Join(t.TempDir(), "run")
+	common := []string{"--data", dataDir, "--quiet"}
+	if out, err := command(nil, append([]string{"search", "--steps", "2", "--out", run, "--channels", "4", "--batch-size", "8",
+		"--eval-batches", "1", "--strategy", "random"}, common...)...).CombinedOutput(); err != nil {
+		t.Fatalf("search: %v\n%s", err, out)
+	}
+	fails(t, "supergraph.channels 4 → 8", nil, append([]string{"search", "--resume", "--out", run, "--steps", "3", "--channels", "8", "--seed", "2"}, common...)...)
+	out, err := command(nil, append([]string{"search", "--resume", "--out", run, "--steps", "3", "--lr", "0.01"}, common...)...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "supergraph.learning_rate 0.001 → 0.01") {
+		t.Errorf("resume with --lr 0.01: %v\n%s", err, out)
+	}
+	recs, err := search.ReadSteps(run)
+	if err != nil || len(recs) != 3 || len(recs[2].ConfigChanges) != 1 {
+		t.Fatalf("after the resume: %d records, %v", len(recs), err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(run, search.ConfigFile))
+	if !strings.Contains(string(raw), `"learning_rate": 0.01`) {
+		t.Errorf("config.json does not show the new learning rate:\n%s", raw)
+	}
+
+	// Two processes on one run: the second is refused, naming the first.
+	first := command(nil, append([]string{"search", "--resume", "--out", run, "--steps", "400"}, common...)...)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Process.Kill()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if b, _ := os.ReadFile(filepath.Join(run, search.LockFile)); strings.Contains(string(b), "process "+strconv.Itoa(first.Process.Pid)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first process never took the lock")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fails(t, "in use by process "+strconv.Itoa(first.Process.Pid), nil, append([]string{"search", "--resume", "--out", run, "--steps", "5"}, common...)...)
 }
