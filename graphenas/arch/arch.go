@@ -64,6 +64,16 @@ func Random(n int, edgeProb float64, r *rand.Rand) *Arch {
 	return a
 }
 
+// RandomConnected is Random drawn again until a path leads from the input to the output
+// (Connected), as a baseline architecture should: one that ignores its input is no baseline.
+func RandomConnected(n int, edgeProb float64, r *rand.Rand) *Arch {
+	for {
+		if a := Random(n, edgeProb, r); a.Connected() {
+			return a
+		}
+	}
+}
+
 // N returns the number of nodes.
 func (a *Arch) N() int { return len(a.ops) }
 

@@ -220,3 +220,13 @@ func TestConnected(t *testing.T) {
 		}
 	}
 }
+
+// TestRandomConnected checks that the baseline draw always has a path from input to output.
+func TestRandomConnected(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for i := 0; i < 200; i++ {
+		if a := RandomConnected(5, 0.2, r); !a.Connected() || a.Validate() != nil {
+			t.Fatalf("draw %d: %v", i, a)
+		}
+	}
+}

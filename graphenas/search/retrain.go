@@ -150,3 +150,29 @@ func Retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfi
 	res.TestLoss, res.TestAccuracy, res.Seconds = ev.Loss, ev.Accuracy, time.Since(start).Seconds()
 	return res, nil
 }
+
+// Candidate is an architecture with a name, retrained beside others (RetrainEach).
+type Candidate struct {
+	Name string     `json:"name"`
+	Arch *arch.Arch `json:"arch"`
+}
+
+// RetrainEach retrains every candidate with the same configuration (seed, schedule, network,
+// budget) and tests each on the whole test set, so that their accuracies compare: what a search
+// bought is its pick's accuracy beside a random architecture's and a reference's. progress, when
+// set, is called with the candidate's index and each point of its retraining.
+func RetrainEach(b compute.Backend, ds *data.Dataset, candidates []Candidate, cfg RetrainConfig, progress func(i int, p RetrainPoint)) ([]RetrainResult, error) {
+	out := make([]RetrainResult, 0, len(candidates))
+	for i, c := range candidates {
+		cc := cfg
+		if progress != nil {
+			cc.Progress = func(p RetrainPoint) { progress(i, p) }
+		}
+		r, err := Retrain(b, ds, c.Arch, cc)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", c.Name, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

@@ -372,3 +372,25 @@ func TestCreateThenCloseIsResumable(t *testing.T) {
 	}
 	sameLines(t, "opened twice vs once", logWithoutTiming(t, dir), logWithoutTiming(t, whole))
 }
+
+// TestRetrainEach checks the side-by-side retraining: one result per candidate, in order, each
+// with its own progress, and a failing candidate named in the error.
+func TestRetrainEach(t *testing.T) {
+	b, _ := backend.NewGo()
+	ds := data.SyntheticDataset(200, 100, 8, 8, 1, 4, 5)
+	a, _ := arch.Parse("1:conv3 2:maxpool3 3:dwconv5 | 0>1 1>2 2>3 3>4")
+	c, _ := arch.Parse("1:maxpool3 2:maxpool3 3:maxpool3 | 0>4")
+	cfg := RetrainConfig{Seed: 1, Epochs: 0.5, ReportEvery: 2, Network: supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16}}
+	seen := map[int]int{}
+	res, err := RetrainEach(b, ds, []Candidate{{"a", a}, {"c", c}}, cfg, func(i int, p RetrainPoint) { seen[i]++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[0].Arch != a.String() || res[1].Arch != c.String() || seen[0] == 0 || seen[1] == 0 {
+		t.Fatalf("results %v, progress %v", res, seen)
+	}
+	bad, _ := arch.Parse("1:conv3 2:conv3 3:conv3 | 1>2 2>4")
+	if _, err := RetrainEach(b, ds, []Candidate{{"a", a}, {"broken", bad}}, cfg, nil); err == nil || !strings.Contains(err.Error(), "broken:") {
+		t.Errorf("a disconnected candidate: %v", err)
+	}
+}

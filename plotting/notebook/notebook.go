@@ -7,6 +7,7 @@ package notebook
 import (
 	"fmt"
 	"html"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -218,5 +219,44 @@ func Table(header []string, rows [][]any) string {
 		b.WriteString("</tr>\n")
 	}
 	b.WriteString("</table>")
+	return b.String()
+}
+
+// RetrainEachProgress returns a progress function for search.RetrainEach: one bar per candidate,
+// redrawn at most once per interval.
+func RetrainEachProgress(candidates []search.Candidate, interval time.Duration) func(int, search.RetrainPoint) {
+	bars := map[int]*progress.Bar{}
+	return func(i int, p search.RetrainPoint) {
+		if bars[i] == nil {
+			bars[i] = progress.New(os.Stdout, "retrain "+candidates[i].Name, p.TotalBatches)
+			bars[i].Interval = interval
+		}
+		bars[i].Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f", p.Epoch, p.TrainLoss, p.TrainAccuracy))
+	}
+}
+
+// ShowRetrainComparison shows candidates retrained side by side (search.RetrainEach): a table of
+// their test accuracies, parameters and times, and a bar chart of the accuracies.
+func ShowRetrainComparison(candidates []search.Candidate, results []search.RetrainResult) {
+	ShowMarkdown(RetrainComparisonMarkdown(candidates, results))
+	var labels []string
+	var values []float64
+	lo := 100.0
+	for i, r := range results {
+		labels, values = append(labels, candidates[i].Name), append(values, 100*r.TestAccuracy)
+		lo = math.Min(lo, 100*r.TestAccuracy)
+	}
+	Show(plotting.BarChart{Title: "Test accuracy after the same retraining", YLabel: "test accuracy (%)",
+		Labels: labels, Values: values, Highlight: 0, YMin: math.Max(0, math.Floor(lo/10)*10-10), Width: 420}.SVG())
+}
+
+// RetrainComparisonMarkdown is the table of ShowRetrainComparison.
+func RetrainComparisonMarkdown(candidates []search.Candidate, results []search.RetrainResult) string {
+	var b strings.Builder
+	b.WriteString("| architecture | test accuracy | test loss | parameters | seconds | |\n|---|---|---|---|---|---|\n")
+	for i, r := range results {
+		fmt.Fprintf(&b, "| %s | %.2f%% | %.4f | %d | %.0f | `%s` |\n", candidates[i].Name, 100*r.TestAccuracy, r.TestLoss,
+			r.Params, r.Seconds, strings.ReplaceAll(r.Arch, "|", `\|`))
+	}
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/search"
 	"github.com/graphenas/graphenas/graphenas/space"
 )
@@ -22,5 +23,20 @@ func TestStepFigure(t *testing.T) {
 	}
 	if bad := StepFigure(search.StepRecord{ArchText: "nonsense"}, 2); !strings.Contains(bad, "<pre>") {
 		t.Errorf("a bad architecture should show its error: %s", bad)
+	}
+}
+
+// TestRetrainComparisonMarkdown checks the side-by-side table: one row per candidate with its
+// accuracy as a percentage and its architecture with the pipe escaped.
+func TestRetrainComparisonMarkdown(t *testing.T) {
+	a, _ := arch.Parse("1:conv3 2:maxpool3 | 0>1 1>2 2>3")
+	cands := []search.Candidate{{Name: "searched", Arch: a}, {Name: "random", Arch: a}}
+	res := []search.RetrainResult{{Arch: a.String(), TestAccuracy: 0.8123, TestLoss: 0.5, Params: 1200, Seconds: 61},
+		{Arch: a.String(), TestAccuracy: 0.7, Params: 900, Seconds: 58}}
+	md := RetrainComparisonMarkdown(cands, res)
+	for _, want := range []string{"| searched | 81.23% | 0.5000 | 1200 | 61 |", "| random | 70.00% |", `1:conv3 2:maxpool3 \| 0>1`} {
+		if !strings.Contains(md, want) {
+			t.Errorf("table lacks %q:\n%s", want, md)
+		}
 	}
 }
