@@ -11,7 +11,7 @@ import (
 
 // Train one architecture of a small supergraph on generated images, then score it.
 func Example() {
-	b, _, err := backend.New() // simplego here; a PJRT CUDA plugin where one is installed
+	b, _, err := backend.New() // the Go back-end here; XLA where a PJRT CUDA plugin is installed
 	if err != nil {
 		panic(err)
 	}
