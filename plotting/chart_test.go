@@ -91,7 +91,8 @@ func fakeRecords(n int) []search.StepRecord {
 	for i := 0; i < n; i++ {
 		r := search.StepRecord{Step: i, Strategy: "graphenas", ArchText: archs[i%2], ValLoss: 2 - 0.01*float64(i),
 			ValAccuracy: 0.1 + 0.005*float64(i), TrainBatches: 2, TrainLoss: 2, CriticMean: 0.1 * float64(i%5), CriticStd: 0.2,
-			CriticLoss: 1 / float64(i+1), Action: &space.Action{Kind: space.ChangeOp, Node: 1}}
+			Action: &space.Action{Kind: space.ChangeOp, Node: 1}}
+		r.CriticLoss, r.Entropy = 1/float64(i+1), 3-0.05*float64(i)
 		if i >= 2 {
 			ret, step := 0.1*float64((i-2)%5)+0.01, i-2
 			r.Return, r.ReturnStep = &ret, &step
@@ -107,7 +108,7 @@ func fakeRecords(n int) []search.StepRecord {
 func TestSearchPlots(t *testing.T) {
 	recs := fakeRecords(30)
 	for name, svg := range map[string]string{"loss": ValLossCurve(recs), "acc": ValAccuracyCurve(recs), "train": TrainingCurve(recs),
-		"trace": CriticTrace(recs), "scatter": CriticScatter(recs), "closs": CriticLoss(recs), "ops": OpUsage(recs)} {
+		"trace": CriticTrace(recs), "scatter": CriticScatter(recs), "closs": CriticLoss(recs), "entropy": Entropy(recs), "ops": OpUsage(recs)} {
 		els := parseSVG(t, svg)
 		if len(els) < 5 {
 			t.Errorf("%s: %d elements", name, len(els))

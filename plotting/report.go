@@ -78,7 +78,7 @@ func RunReport(dir string) (string, error) {
 	b.WriteString("</div>\n")
 	if cfg.Strategy == search.StrategyGraphEnas || cfg.Strategy == search.StrategyOriginal {
 		b.WriteString("<h2>Critic</h2>\n<div class=\"grid\">\n")
-		for _, svg := range []string{CriticTrace(recs), CriticScatter(recs), CriticLoss(recs)} {
+		for _, svg := range []string{CriticTrace(recs), CriticScatter(recs), CriticLoss(recs), Entropy(recs)} {
 			fmt.Fprintf(&b, "<div>%s</div>\n", svg)
 		}
 		b.WriteString("</div>\n")

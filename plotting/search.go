@@ -116,6 +116,21 @@ func CriticLoss(recs []search.StepRecord) string {
 			{Name: fmt.Sprintf("moving average (%d)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: "#6b3d7b", Width: 2.2}}}.SVG()
 }
 
+// Entropy draws the entropy of the actor's policy per step (nats): high while it explores,
+// falling as β rises and the actor commits.
+func Entropy(recs []search.StepRecord) string {
+	var xs, ys []float64
+	for _, r := range recs {
+		if r.Entropy != 0 {
+			xs, ys = append(xs, float64(r.Step)), append(ys, r.Entropy)
+		}
+	}
+	w := defaultWindow(len(xs))
+	return Chart{Title: "Policy entropy", XLabel: "step", YLabel: "entropy (nats)",
+		Series: []Series{{Name: "per step", X: xs, Y: ys, Color: "#9ecae9", Width: 1},
+			{Name: fmt.Sprintf("moving average (%d)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: "#1f5f8b", Width: 2.2}}}.SVG()
+}
+
 // OpUsage draws how many live nodes use each op at each step, as a heat map.
 func OpUsage(recs []search.StepRecord) string {
 	ops := arch.AllOps()

@@ -144,13 +144,30 @@ type transition struct {
 	qOp, qDst []float32
 }
 
-// Stats reports one training step of the controller.
+// Stats is everything one Observe learned from and reported: the losses of its training step,
+// the policy's entropy, the observed edit's log-probability, the baseline and return scale in
+// use, and the return it completed. A search's step record embeds it, so that every term of the
+// algorithm can be plotted from the log alone.
 type Stats struct {
 	CriticLoss float64 `json:"critic_loss"`
 	ActorLoss  float64 `json:"actor_loss"`
-	Entropy    float64 `json:"entropy"`
-	// Trained is false while fewer than K steps have been observed.
+	// Entropy is the mean entropy of the whole hierarchical policy on the actor's rows.
+	Entropy float64 `json:"entropy"`
+	// Trained is false while fewer than K steps have been observed (the critic had no return).
 	Trained bool `json:"trained"`
+	// LogProb is log π of the observed edit at the β it was sampled with.
+	LogProb float64 `json:"log_prob"`
+	// Baseline is the running mean of the critic's predictions subtracted in the actor's
+	// advantage (0 without Config.Baseline).
+	Baseline float64 `json:"baseline"`
+	// ReturnScale is the unit of the critic's outputs: the running root mean square of δ with
+	// Config.ScaleReturns, else 1.
+	ReturnScale float64 `json:"return_scale"`
+	// Return is the realised return R = Σ_{k<K} γ^k δ of the edit observed K−1 observations
+	// before this one (observation ReturnStep, counted from 0), which this δ completed; nil until
+	// K observations exist.
+	Return     *float64 `json:"return,omitempty"`
+	ReturnStep *int     `json:"return_step,omitempty"`
 }
 
 // Controller is the actor-critic for one search space.
@@ -279,6 +296,7 @@ func (c *Controller) Observe(p Proposal, delta float64) (Stats, error) {
 	c.count++
 	c.history = append(c.history, transition{p: p, delta: delta})
 	var ready *transition
+	var completed Stats // the return this δ completes, if any
 	if len(c.history) >= c.cfg.K {
 		t := c.history[len(c.history)-c.cfg.K]
 		ret, disc := 0.0, 1.0
@@ -288,6 +306,8 @@ func (c *Controller) Observe(p Proposal, delta float64) (Stats, error) {
 		}
 		t.ret, t.hasRet = ret, true
 		ready = &t
+		step := c.step - c.cfg.K
+		completed.Return, completed.ReturnStep = &ret, &step
 		c.replay = append(c.replay, t)
 		if len(c.replay) > c.cfg.ReplaySize {
 			c.replay = c.replay[len(c.replay)-c.cfg.ReplaySize:]
@@ -321,7 +341,13 @@ func (c *Controller) Observe(p Proposal, delta float64) (Stats, error) {
 	rows = append(rows, actorRow)
 	actor := make([]float32, len(rows))
 	actor[len(rows)-1] = 1
-	return c.train(rows, append(weights, 0), actor)
+	st, err := c.train(rows, append(weights, 0), actor)
+	if err != nil {
+		return st, err
+	}
+	st.LogProb, st.Baseline, st.ReturnScale = p.LogProb, c.baseline, c.scale()
+	st.Return, st.ReturnStep = completed.Return, completed.ReturnStep
+	return st, nil
 }
 
 // allActionMeans returns the critic's mean return (in its own units, see ScaleReturns) for every legal edit of g, laid out as the

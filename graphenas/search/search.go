@@ -136,15 +136,12 @@ type StepRecord struct {
 	// CriticMean and CriticStd: the critic's prediction of the edit's return (controller strategies).
 	CriticMean float64 `json:"critic_mean"`
 	CriticStd  float64 `json:"critic_std"`
-	// CriticLoss and ActorLoss of the controller's update at this step.
-	CriticLoss float64 `json:"critic_loss"`
-	ActorLoss  float64 `json:"actor_loss"`
+	// Stats is what the controller learned from at this step (controller strategies): its
+	// losses, entropy, the edit's log-probability, baseline, return scale, and the realised
+	// return (Σ γ^k δ over K steps) of step ReturnStep, which this step's δ completed.
+	controller.Stats
 	// Delta is log(val loss) − log(val loss before the edit): the step's immediate reward, negated.
 	Delta float64 `json:"delta"`
-	// Return is the realised return (Σ γ^k δ over K steps) of step ReturnStep, which became known
-	// at this step; absent until K steps have passed, and for strategies without a critic.
-	Return     *float64 `json:"return,omitempty"`
-	ReturnStep *int     `json:"return_step,omitempty"`
 	Beta       float64  `json:"beta"`
 	// ConfigChanges are the settings changed (on resume) since the previous step.
 	ConfigChanges []ConfigChange `json:"config_changes,omitempty"`
@@ -411,7 +408,7 @@ func (s *Search) learn(prop proposal, valLoss, delta float64, rec *StepRecord) e
 		if err != nil {
 			return err
 		}
-		rec.CriticLoss, rec.ActorLoss = st.CriticLoss, st.ActorLoss
+		rec.Stats = st
 	}
 	if s.cfg.Strategy == StrategyEvolution {
 		s.pop = append(s.pop, member{g: prop.p.After, valLoss: valLoss})
@@ -449,8 +446,6 @@ func (s *Search) record(prop proposal, a *arch.Arch, tr supergraph.TrainResult, 
 	}
 	v.valLoss, v.count = ev.Loss, v.count+1
 	s.history = append(s.history, *rec)
-	s.fillReturn()
-	*rec = s.history[len(s.history)-1]
 	return nil
 }
 
@@ -468,27 +463,6 @@ func (s *Search) sortedVisits() []*visit {
 		return out[i].arch.String() < out[j].arch.String()
 	})
 	return out
-}
-
-// fillReturn puts into the newest record the realised return of the step K steps back, which
-// the newest delta completes (the controller credits an edit with the discounted deltas of the K
-// steps that start with it).
-func (s *Search) fillReturn() {
-	if s.ctrl == nil {
-		return
-	}
-	k, gamma := s.cfg.Controller.K, s.cfg.Controller.Gamma
-	n := len(s.history)
-	if k < 1 || n < k {
-		return
-	}
-	ret, disc := 0.0, 1.0
-	for _, r := range s.history[n-k:] {
-		ret += disc * r.Delta
-		disc *= gamma
-	}
-	step := n - k
-	s.history[n-1].Return, s.history[n-1].ReturnStep = &ret, &step
 }
 
 // Run does n steps, calling fn (if not nil) after each; fn returning an error stops the run. With
@@ -522,11 +496,15 @@ type Ranked struct {
 }
 
 // Best returns the k architectures with the lowest validation loss at their last visit (ties:
-// the text form), with their number of visits.
+// the text form), with their number of visits. Only architectures with a path from the input to
+// the output count: the space holds the others too, but they ignore their input (a search on
+// hard data can score one best, at chance), and retraining one is refused.
 func (s *Search) Best(k int) []Ranked {
 	out := make([]Ranked, 0, len(s.visits))
 	for _, v := range s.visits {
-		out = append(out, Ranked{Arch: v.arch, ValLoss: v.valLoss, Visits: v.count, FirstStep: v.step})
+		if v.arch.Connected() {
+			out = append(out, Ranked{Arch: v.arch, ValLoss: v.valLoss, Visits: v.count, FirstStep: v.step})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].ValLoss != out[j].ValLoss {
