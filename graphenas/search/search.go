@@ -142,7 +142,7 @@ type StepRecord struct {
 	controller.Stats
 	// Delta is log(val loss) − log(val loss before the edit): the step's immediate reward, negated.
 	Delta float64 `json:"delta"`
-	Beta       float64  `json:"beta"`
+	Beta  float64 `json:"beta"`
 	// ConfigChanges are the settings changed (on resume) since the previous step.
 	ConfigChanges []ConfigChange `json:"config_changes,omitempty"`
 	// Timing holds wall-clock seconds per phase; it is the only part that differs between two
