@@ -217,19 +217,20 @@ func New(backend compute.Backend, sp space.Space, cfg Config) (*Controller, erro
 	c.dist = distanceCodes(sp.MaxNodes())
 	var err error
 	c.policyExec, err = model.NewExec(backend, c.store, func(_ *model.Scope, in []*Node) []*Node {
-		feats, pred, succ, adj := in[0], in[1], in[2], in[3]
-		m := masks{in[4], in[5], in[6], in[7], in[8]}
-		h := encode(root, cfg, feats, pred, succ)
-		p := policy(root, cfg, h, feats, adj, m, in[10], in[9])
+		a := policyArgsOf(in)
+		g := a.Graphs
+		h := encode(root, cfg, g.Feats, g.Pred, g.Succ)
+		p := policy(root, cfg, h, g.Feats, g.Adj, masksOf(g), a.Beta, a.Dist)
 		return []*Node{p.kind, p.node, p.op, p.src, p.dst}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
 	c.criticExec, err = model.NewExec(backend, c.store, func(_ *model.Scope, in []*Node) []*Node {
-		hb := encode(root, cfg, in[0], in[1], in[2])
-		ha := encode(root, cfg, in[3], in[4], in[5])
-		mean, std := critic(root, cfg, hb, ha, in[0], in[3])
+		a := criticArgsOf(in)
+		hb := encode(root, cfg, a.BeforeFeats, a.BeforePred, a.BeforeSucc)
+		ha := encode(root, cfg, a.AfterFeats, a.AfterPred, a.AfterSucc)
+		mean, std := critic(root, cfg, hb, ha, a.BeforeFeats, a.AfterFeats)
 		return []*Node{mean, std}
 	})
 	if err != nil {
@@ -237,7 +238,7 @@ func New(backend compute.Backend, sp space.Space, cfg Config) (*Controller, erro
 	}
 	opt := optimizer.Adam().LearningRate(cfg.LearningRate).Done()
 	c.trainExec, err = model.NewExec(backend, c.store, func(_ *model.Scope, in []*Node) []*Node {
-		return trainGraph(root, cfg, opt, in)
+		return trainGraph(root, cfg, opt, trainArgsOf(in))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
@@ -276,7 +277,7 @@ func (c *Controller) Predict(before, after *space.Graph) (float64, float64, erro
 // Tables returns the actor's log-probability tables for g at inverse temperature beta.
 func (c *Controller) Tables(g *space.Graph, beta float64) (*Tables, error) {
 	in := c.graphInputs([]*space.Graph{g})
-	out, err := c.policyExec.Exec(in.feats, in.pred, in.succ, in.adj, in.mKind, in.mNode, in.mOp, in.mSrc, in.mDst, c.dist, float32(beta))
+	out, err := c.policyExec.Exec(anys(policyArgs[any]{Graphs: anyGraphs(in), Dist: c.dist, Beta: float32(beta)}.list())...)
 	if err != nil {
 		return nil, fmt.Errorf("controller: actor: %w", err)
 	}
@@ -364,7 +365,7 @@ func (c *Controller) allActionMeans(g *space.Graph) (qOp, qDst []float32, err er
 		}
 	}
 	b, a := c.graphInputs(befores), c.graphInputs(afters)
-	out, err := c.criticExec.Exec(b.feats, b.pred, b.succ, a.feats, a.pred, a.succ)
+	out, err := c.criticExec.Exec(c.criticInputs(b, a)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("controller: critic over all edits: %w", err)
 	}
@@ -430,11 +431,12 @@ func (c *Controller) train(rows []transition, criticWeights, actorWeights []floa
 	if c.cfg.Baseline {
 		baseline = float32(c.baseline / sc)
 	}
-	out, err := c.trainExec.Exec(b.feats, b.pred, b.succ, b.adj, b.mKind, b.mNode, b.mOp, b.mSrc, b.mDst, c.dist,
-		a.feats, a.pred, a.succ,
-		tens(kindOH, t, 2), tens(nodeOH, t, n), tens(opOH, t, k), tens(srcOH, t, n), tens(dstOH, t, n),
-		tens(returns, t), tens(cw, t), tens(aw, t), baseline, float32(c.cfg.EntropyBonus),
-		tens(qOp, t, n, k), tens(qDst, t, n, n), boolF32(c.cfg.AllActions))
+	args := trainArgs[any]{Before: anyGraphs(b), Dist: c.dist, AfterFeats: a.Feats, AfterPred: a.Pred, AfterSucc: a.Succ,
+		KindOH: tens(kindOH, t, 2), NodeOH: tens(nodeOH, t, n), OpOH: tens(opOH, t, k), SrcOH: tens(srcOH, t, n), DstOH: tens(dstOH, t, n),
+		Returns: tens(returns, t), CriticWeights: tens(cw, t), ActorWeight: tens(aw, t),
+		Baseline: baseline, EntropyBonus: float32(c.cfg.EntropyBonus),
+		QOp: tens(qOp, t, n, k), QDst: tens(qDst, t, n, n), AllActions: boolF32(c.cfg.AllActions)}
+	out, err := c.trainExec.Exec(anys(args.list())...)
 	if err != nil {
 		return Stats{}, fmt.Errorf("controller: training: %w", err)
 	}
@@ -446,18 +448,15 @@ func (c *Controller) train(rows []transition, criticWeights, actorWeights []floa
 }
 
 // trainGraph is one Adam step on the critic's negative log-likelihood plus the weighted actor loss
-// minus the entropy bonus. Inputs: the before-graphs (feats, pred, succ, adj, 5 masks, dist),
-// the after-graphs (feats, pred, succ), the action one-hots (kind, node, op, src, dst), returns,
-// critic weights, actor weights, baseline, entropy bonus, the all-edit critic tables (op, dst)
-// and whether to use them. Outputs: critic loss, actor loss, mean entropy.
-func trainGraph(scope *model.Scope, cfg Config, opt optimizer.Interface, in []*Node) []*Node {
-	feats, pred, succ, adj := in[0], in[1], in[2], in[3]
-	m := masks{in[4], in[5], in[6], in[7], in[8]}
-	dist := in[9]
-	aFeats, aPred, aSucc := in[10], in[11], in[12]
-	kindOH, nodeOH, opOH, srcOH, dstOH := in[13], in[14], in[15], in[16], in[17]
-	returns, cw, aw, baseline, entropyBonus := in[18], in[19], in[20], in[21], in[22]
-	qOp, qDst, allActions := in[23], in[24], in[25]
+// minus the entropy bonus (trainArgs names the inputs). Outputs: critic loss, actor loss, mean
+// entropy.
+func trainGraph(scope *model.Scope, cfg Config, opt optimizer.Interface, in trainArgs[*Node]) []*Node {
+	feats, pred, succ, adj := in.Before.Feats, in.Before.Pred, in.Before.Succ, in.Before.Adj
+	m, dist := masksOf(in.Before), in.Dist
+	aFeats, aPred, aSucc := in.AfterFeats, in.AfterPred, in.AfterSucc
+	kindOH, nodeOH, opOH, srcOH, dstOH := in.KindOH, in.NodeOH, in.OpOH, in.SrcOH, in.DstOH
+	returns, cw, aw, baseline, entropyBonus := in.Returns, in.CriticWeights, in.ActorWeight, in.Baseline, in.EntropyBonus
+	qOp, qDst, allActions := in.QOp, in.QDst, in.AllActions
 	g := feats.Graph()
 
 	hb := encode(scope, cfg, feats, pred, succ)

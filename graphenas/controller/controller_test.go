@@ -296,3 +296,38 @@ func TestSAGELayerByHand(t *testing.T) {
 		t.Errorf("out %v, want %v", st.Out[2][0], want)
 	}
 }
+
+// TestArgsRoundTrip checks that each network's named inputs and their parameter order agree:
+// listing the fields and reading them back from the list gives the same fields, every one in its
+// own place.
+func TestArgsRoundTrip(t *testing.T) {
+	seq := func(n int) []int {
+		l := make([]int, n)
+		for i := range l {
+			l[i] = i + 1
+		}
+		return l
+	}
+	check := func(name string, l, back []int) {
+		t.Helper()
+		seen := map[int]bool{}
+		for i := range l {
+			if back[i] != l[i] || seen[back[i]] || back[i] == 0 {
+				t.Errorf("%s: position %d reads back %d", name, i, back[i])
+			}
+			seen[back[i]] = true
+		}
+	}
+	pl := seq(11)
+	check("policy", pl, policyArgsOf(pl).list())
+	cl := seq(6)
+	check("critic", cl, criticArgsOf(cl).list())
+	tl := seq(26)
+	ta := trainArgsOf(tl)
+	check("train", tl, ta.list())
+	// The names point where the graph expects them.
+	if ta.Dist != 10 || ta.AfterFeats != 11 || ta.Returns != 19 || ta.Baseline != 22 || ta.AllActions != 26 ||
+		policyArgsOf(pl).Beta != 11 || policyArgsOf(pl).Dist != 10 || criticArgsOf(cl).AfterFeats != 4 {
+		t.Errorf("fields: %+v", ta)
+	}
+}

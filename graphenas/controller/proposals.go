@@ -62,7 +62,7 @@ func (c *Controller) PredictMany(before *space.Graph, afters []*space.Graph) (me
 		befores[i] = before
 	}
 	b, a := c.graphInputs(befores), c.graphInputs(afters)
-	out, err := c.criticExec.Exec(b.feats, b.pred, b.succ, a.feats, a.pred, a.succ)
+	out, err := c.criticExec.Exec(c.criticInputs(b, a)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("controller: critic: %w", err)
 	}
