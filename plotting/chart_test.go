@@ -173,7 +173,7 @@ func TestRunReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := string(raw)
-	for _, want := range []string{"<!DOCTYPE html>", "graphenas / 3", "Validation loss per step", "Critic: predicted vs realised", "Op usage", "step 11"} {
+	for _, want := range []string{"<!DOCTYPE html>", "graphenas / 3", "Validation loss per step", "Critic: predicted vs realised", "Op usage", "Policy entropy", "step 11"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -183,8 +183,10 @@ func TestRunReport(t *testing.T) {
 			t.Errorf("report is not self-contained: has %q", bad)
 		}
 	}
-	if n := strings.Count(page, "<svg"); n != 8 {
-		t.Errorf("%d SVGs in the report, want 8", n)
+	// The last step's architecture (no best-arch.json here), four search curves, four controller
+	// figures (critic trace, scatter, loss, the policy's entropy).
+	if n := strings.Count(page, "<svg"); n != 9 {
+		t.Errorf("%d SVGs in the report, want 9", n)
 	}
 	if _, err := RunReport(t.TempDir()); err == nil {
 		t.Error("a directory without a log should fail")
