@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 
 	"github.com/gomlx/compute"
 
@@ -33,15 +32,18 @@ import (
 // of it are sampled (8 from the actor, 8 at β = 0) and the process screens them; the process's
 // belief is also the cell confirmed and the pick. PlainOptions is the loop without the process.
 // Options switch further parts on, each measured in RESULTS.md: the critic screening proposals,
-// hindsight pairs for the critic, screened or kicked restarts, more confirmations, revisits of
-// promising cells, a critic-smoothed pick.
+// hindsight pairs for the critic, screened restarts, more confirmations. (Three more, measured in
+// the ablation of commit 9d84c65 and not better than the default there — restarts kicked from the
+// best cell, revisits of promising cells, a critic-smoothed pick — were removed.)
+//
+// A Gaussian process that cannot be fitted (surrogate.Fit or Condition fails) is not an error: the
+// critic screens and picks instead, and Fallbacks counts how often that happened.
 type GraphEnas struct {
-	c       *controller.Controller
-	r       *rand.Rand
-	obs     *observations
-	opts    Options
-	keys    []string // the queried cells, in the order first seen (a deterministic list to draw from)
-	queries int      // queries asked for, confirmations aside (the Revisit clock)
+	c    *controller.Controller
+	r    *rand.Rand
+	obs  *observations
+	opts Options
+	keys []string // the queried cells, in the order first seen (a deterministic list to draw from)
 
 	incumbent    *space.Graph
 	incumbentErr float64
@@ -54,6 +56,7 @@ type GraphEnas struct {
 	gpFitAt      int                  // how many cells it was last refitted on
 	gpAt         int                  // how many queries it was conditioned on
 	observed     int                  // queries observed
+	fallbacks    int                  // times the process could not be fitted and the critic stood in
 }
 
 // gpRefit is how many cells the surrogate needs before it is fitted, and by default
@@ -84,20 +87,9 @@ type Options struct {
 	// RestartScreen is how many random cells the critic screens when a climb restarts, against
 	// the best cell so far; the most promising is queried. 0 restarts from a random cell.
 	RestartScreen int
-	// RestartKick, when above 0, starts a new climb from the best cell so far with that many edits
-	// the actor proposes applied to it (iterated local search: good cells cluster), instead of
-	// from a random or screened cell.
-	RestartKick int
 	// Confirm is how many queries the cell with the best mean needs before it is believed: while
 	// it has fewer, it is queried again (noisy tables only; 2 when below 2).
 	Confirm int
-	// Smooth, when above 0, makes the pick pool the evidence of queried neighbours through the
-	// critic among the Smooth cells of highest mean (noisy tables only; see bestSmoothed).
-	Smooth int
-	// Revisit, when above 0, spends every Revisit-th query of a noisy table on the queried cell
-	// with the highest upper confidence bound, mean + σ̂/√count: a cell that had one unlucky
-	// query but may be the best gets another look (a bandit over the cells seen so far).
-	Revisit int
 	// GPScreen makes a Gaussian process over the queries so far (package surrogate) screen the
 	// actor's Proposals edits, and the RestartScreen random cells of a restart, instead of the
 	// critic: the one of highest posterior mean plus Explore standard deviations (an optimistic
@@ -170,19 +162,6 @@ func (s *GraphEnas) Next() (*space.Graph, error) {
 	s.pending = nil
 	if s.confirm != nil {
 		return s.confirm, nil
-	}
-	s.queries++
-	if s.opts.Revisit > 0 && !s.noiseFree && s.queries%s.opts.Revisit == 0 {
-		if sigma := s.noise(); sigma > 0 {
-			best, bestScore := "", math.Inf(-1)
-			for _, k := range s.keys {
-				if score := s.obs.mean(k) + sigma/math.Sqrt(float64(s.obs.count[k])); score > bestScore {
-					best, bestScore = k, score
-				}
-			}
-			s.confirm = s.obs.graph[best] // observed as a confirmation: the climb is not credited
-			return s.confirm, nil
-		}
 	}
 	if len(s.keys) < s.opts.Init {
 		for {
@@ -259,21 +238,6 @@ func (s *GraphEnas) propose() ([]controller.Proposal, error) {
 // so far (optimistically, by Explore standard deviations).
 func (s *GraphEnas) restartCell() (*space.Graph, error) {
 	sp := space.NB201{}
-	if s.opts.RestartKick > 0 && s.obs.best != "" {
-		for try := 0; try < 20; try++ {
-			g := s.obs.bestGraph()
-			for i := 0; i < s.opts.RestartKick; i++ {
-				p, err := s.c.Propose(g)
-				if err != nil {
-					return nil, err
-				}
-				g = p.After
-			}
-			if s.obs.count[g.Key()] == 0 {
-				return g, nil
-			}
-		}
-	}
 	gp := s.surrogate()
 	if s.opts.RestartScreen <= 0 || s.obs.best == "" || (gp == nil && s.c.ReplayLen() < 16) {
 		return sp.Random(s.r), nil
@@ -435,19 +399,16 @@ func (s *GraphEnas) Best() *space.Graph {
 	if gp := s.belief(); gp != nil {
 		return s.obs.graph[s.believedBest(gp)]
 	}
-	if s.opts.GPPick {
-		if g := surrogatePick(s.obs, s.keys, 0); g != nil {
+	if s.opts.GPPick && len(s.keys) >= surrogatePickMin {
+		g, err := surrogatePick(s.obs, s.keys, 0)
+		if err == nil {
 			return g
 		}
+		s.fallbacks++
 	}
 	sigma := s.noise()
 	if sigma == 0 {
 		return s.obs.bestGraph()
-	}
-	if s.opts.Smooth > 0 {
-		if g, err := s.bestSmoothed(sigma); err == nil {
-			return g
-		}
 	}
 	best, bestScore := "", math.Inf(-1)
 	for k, n := range s.obs.count {
@@ -458,57 +419,9 @@ func (s *GraphEnas) Best() *space.Graph {
 	return s.obs.graph[best]
 }
 
-// bestSmoothed picks among the Options.Smooth cells of highest mean by a posterior that pools each
-// cell's own queries with what its queried neighbours say about it through the critic: a
-// neighbour n of accuracy a_n (mean of its queries) predicts c's error as (100 − a_n)·exp(R),
-// R being the critic's predicted return of the edit n → c. The estimates are combined with
-// inverse-variance weights (query noise σ over √count, the critic's standard deviation), and
-// the cell with the highest lower bound, posterior mean − posterior standard deviation, wins.
-// One lucky query of a cell whose neighbours are mediocre no longer makes it the pick.
-func (s *GraphEnas) bestSmoothed(sigma float64) (*space.Graph, error) {
-	sp := space.NB201{}
-	keys := append([]string(nil), s.keys...)
-	sort.SliceStable(keys, func(i, j int) bool { return s.obs.mean(keys[i]) > s.obs.mean(keys[j]) })
-	keys = keys[:min(len(keys), s.opts.Smooth)]
-	best, bestScore := "", math.Inf(-1)
-	for _, k := range keys {
-		c := s.obs.graph[k]
-		n := float64(s.obs.count[k])
-		wSum, wAcc := n/(sigma*sigma), s.obs.mean(k)*n/(sigma*sigma)
-		var nbrs []*space.Graph
-		for _, a := range space.Actions(sp, c) {
-			nb, err := space.Apply(sp, c, a)
-			if err != nil {
-				return nil, err
-			}
-			if s.obs.count[nb.Key()] > 0 {
-				nbrs = append(nbrs, nb)
-			}
-		}
-		for _, nb := range nbrs {
-			mean, std, err := s.c.PredictMany(nb, []*space.Graph{c})
-			if err != nil {
-				return nil, err
-			}
-			errN := 100 - s.obs.mean(nb.Key())
-			pred := 100 - errN*math.Exp(mean[0])
-			v := sigma*sigma/float64(s.obs.count[nb.Key()])*math.Exp(2*mean[0]) + math.Pow((100-pred)*std[0], 2)
-			wSum += 1 / v
-			wAcc += pred / v
-		}
-		if score := wAcc/wSum - 1/math.Sqrt(wSum); score > bestScore {
-			best, bestScore = k, score
-		}
-	}
-	if best == "" {
-		return nil, fmt.Errorf("graphenas: nothing queried")
-	}
-	return s.obs.graph[best], nil
-}
-
 // surrogate returns the Gaussian process over the cells queried so far when GPScreen is on and
 // at least gpRefit cells were queried (nil otherwise, or when it cannot be fitted: the critic
-// screens then).
+// screens then, and the failure is counted in Fallbacks).
 func (s *GraphEnas) surrogate() *surrogate.GP {
 	if !s.opts.GPScreen || len(s.keys) < gpRefit {
 		return nil
@@ -527,9 +440,14 @@ func (s *GraphEnas) surrogate() *surrogate.GP {
 	}
 	if err != nil {
 		s.gp = nil
+		s.fallbacks++
 	}
 	return s.gp
 }
+
+// Fallbacks is how many times the surrogate process could not be fitted or conditioned and the
+// critic (or the plain pick rule) stood in for it.
+func (s *GraphEnas) Fallbacks() int { return s.fallbacks }
 
 // noise estimates the standard deviation of a query from the repeated ones (0 if none).
 func (s *GraphEnas) noise() float64 {

@@ -1,6 +1,7 @@
 package tabular
 
 import (
+	"fmt"
 	"math"
 	"sort"
 
@@ -22,6 +23,7 @@ type SurrogatePick struct {
 	// pick is made in, where a stationary kernel fits better than across the whole space.
 	Top       int
 	noiseFree bool
+	fallbacks int
 }
 
 // NewSurrogatePick wraps s (see SurrogatePick).
@@ -49,25 +51,33 @@ func (p *SurrogatePick) Best() *space.Graph {
 	if p.noiseFree {
 		return p.obs.bestGraph()
 	}
-	if g := surrogatePick(p.obs, p.keys, p.Top); g != nil {
-		return g
+	if len(p.keys) >= surrogatePickMin {
+		g, err := surrogatePick(p.obs, p.keys, p.Top)
+		if err == nil {
+			return g
+		}
+		p.fallbacks++
 	}
 	return p.obs.bestGraph()
 }
 
-// surrogatePick is the cell among keys of highest posterior mean under a process fitted to them
-// (to the top of highest mean when top > 0); nil when fewer than 3 cells or no fit.
-func surrogatePick(o *observations, keys []string, top int) *space.Graph {
-	if len(keys) < 3 {
-		return nil
-	}
+// Fallbacks is how many picks the process could not be fitted for and the highest mean was
+// picked instead, plus the wrapped strategy's own fallbacks.
+func (p *SurrogatePick) Fallbacks() int { return p.fallbacks + Fallbacks(p.Strategy) }
+
+// surrogatePickMin is how many queried cells the process needs before it picks.
+const surrogatePickMin = 3
+
+// surrogatePick is the cell among keys (at least surrogatePickMin) of highest posterior mean under
+// a process fitted to them (to the top of highest mean when top > 0).
+func surrogatePick(o *observations, keys []string, top int) (*space.Graph, error) {
 	if top > 0 && len(keys) > top {
 		keys = topByMean(o, keys, top)
 	}
 	samples := surrogateSamples(o, keys)
 	gp, err := surrogate.Fit(samples, surrogate.DefaultGrid())
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("tabular: surrogate pick: %w", err)
 	}
 	best, bestMean := 0, math.Inf(-1)
 	for i, s := range samples {
@@ -75,7 +85,16 @@ func surrogatePick(o *observations, keys []string, top int) *space.Graph {
 			best, bestMean = i, m
 		}
 	}
-	return samples[best].Graph
+	return samples[best].Graph, nil
+}
+
+// Fallbacks is how many times s stood in for a surrogate process that could not be fitted
+// (0 for strategies that fit none).
+func Fallbacks(s Strategy) int {
+	if f, ok := s.(interface{ Fallbacks() int }); ok {
+		return f.Fallbacks()
+	}
+	return 0
 }
 
 // topByMean returns the n keys of highest mean, in the order of keys.

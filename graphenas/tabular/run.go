@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,13 +42,56 @@ func graphEnasFactory(b compute.Backend, cfg controller.Config, opts Options) Fa
 }
 
 // ParseVariant reads changes to the "graphenas" strategy written "name=value+name=value", over
-// TabularControllerConfig and DefaultOptions. Loop options: proposals, uniform, explore,
-// hindsight, critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen,
-// gp-belief, gp-pick, init, gp-refit (see Options). Controller settings: k, beta-start, beta-end,
-// beta-steps, entropy, replay, baseline, all-actions, scale-returns (booleans 0 or 1; see
-// controller.Config). E.g. "scale-returns=0" measures GraphEnas without return scaling.
+// TabularControllerConfig and DefaultOptions; the names are those of VariantSettings (booleans
+// are 0 or 1). E.g. "scale-returns=0" measures GraphEnas without return scaling.
 func ParseVariant(s string) (controller.Config, Options, error) {
 	return parseVariant(s, DefaultOptions())
+}
+
+// VariantSetting is one setting a variant may change: its name, what it sets, and how.
+type VariantSetting struct {
+	Name, Doc string
+	set       func(cfg *controller.Config, o *Options, num float64)
+}
+
+// variantSettings is the one list of variant settings: ParseVariant, its error message and the
+// command line's help read it.
+var variantSettings = []VariantSetting{
+	{"proposals", "Options.Proposals", func(_ *controller.Config, o *Options, x float64) { o.Proposals = int(x) }},
+	{"uniform", "Options.Uniform", func(_ *controller.Config, o *Options, x float64) { o.Uniform = int(x) }},
+	{"explore", "Options.Explore", func(_ *controller.Config, o *Options, x float64) { o.Explore = x }},
+	{"hindsight", "Options.Hindsight", func(_ *controller.Config, o *Options, x float64) { o.Hindsight = int(x) }},
+	{"critic-steps", "Options.CriticSteps", func(_ *controller.Config, o *Options, x float64) { o.CriticSteps = int(x) }},
+	{"restart-screen", "Options.RestartScreen", func(_ *controller.Config, o *Options, x float64) { o.RestartScreen = int(x) }},
+	{"confirm", "Options.Confirm", func(_ *controller.Config, o *Options, x float64) { o.Confirm = int(x) }},
+	{"gp-screen", "Options.GPScreen", func(_ *controller.Config, o *Options, x float64) { o.GPScreen = x != 0 }},
+	{"gp-belief", "Options.GPBelief (on also turns gp-screen on)", func(_ *controller.Config, o *Options, x float64) {
+		o.GPBelief, o.GPScreen = x != 0, o.GPScreen || x != 0
+	}},
+	{"gp-pick", "Options.GPPick", func(_ *controller.Config, o *Options, x float64) { o.GPPick = x != 0 }},
+	{"init", "Options.Init", func(_ *controller.Config, o *Options, x float64) { o.Init = int(x) }},
+	{"gp-refit", "Options.GPRefit", func(_ *controller.Config, o *Options, x float64) { o.GPRefit = int(x) }},
+	{"k", "controller.Config.K (and Gamma back to its default)", func(c *controller.Config, _ *Options, x float64) { c.K, c.Gamma = int(x), 0 }},
+	{"beta-start", "controller.Config.BetaStart", func(c *controller.Config, _ *Options, x float64) { c.BetaStart = x }},
+	{"beta-end", "controller.Config.BetaEnd", func(c *controller.Config, _ *Options, x float64) { c.BetaEnd = x }},
+	{"beta-steps", "controller.Config.BetaSteps", func(c *controller.Config, _ *Options, x float64) { c.BetaSteps = int(x) }},
+	{"entropy", "controller.Config.EntropyBonus", func(c *controller.Config, _ *Options, x float64) { c.EntropyBonus = x }},
+	{"replay", "controller.Config.Replay", func(c *controller.Config, _ *Options, x float64) { c.Replay = x != 0 }},
+	{"baseline", "controller.Config.Baseline", func(c *controller.Config, _ *Options, x float64) { c.Baseline = x != 0 }},
+	{"all-actions", "controller.Config.AllActions", func(c *controller.Config, _ *Options, x float64) { c.AllActions = x != 0 }},
+	{"scale-returns", "controller.Config.ScaleReturns", func(c *controller.Config, _ *Options, x float64) { c.ScaleReturns = x != 0 }},
+}
+
+// VariantSettings lists the settings a "graphenas" or "graphenas-plain" variant may change.
+func VariantSettings() []VariantSetting { return append([]VariantSetting(nil), variantSettings...) }
+
+// variantNames is the comma-separated list of the settings' names.
+func variantNames() string {
+	names := make([]string, len(variantSettings))
+	for i, v := range variantSettings {
+		names[i] = v.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // parseVariant is ParseVariant over the loop options o.
@@ -65,59 +109,11 @@ func parseVariant(s string, o Options) (controller.Config, Options, error) {
 		if err != nil {
 			return cfg, o, fmt.Errorf("tabular: setting %q: %w", kv, err)
 		}
-		i, on := int(num), num != 0
-		switch k {
-		case "proposals":
-			o.Proposals = i
-		case "uniform":
-			o.Uniform = i
-		case "explore":
-			o.Explore = num
-		case "hindsight":
-			o.Hindsight = i
-		case "critic-steps":
-			o.CriticSteps = i
-		case "restart-screen":
-			o.RestartScreen = i
-		case "revisit":
-			o.Revisit = i
-		case "smooth":
-			o.Smooth = i
-		case "confirm":
-			o.Confirm = i
-		case "restart-kick":
-			o.RestartKick = i
-		case "gp-screen":
-			o.GPScreen = on
-		case "gp-pick":
-			o.GPPick = on
-		case "gp-refit":
-			o.GPRefit = i
-		case "init":
-			o.Init = i
-		case "gp-belief":
-			o.GPBelief, o.GPScreen = on, o.GPScreen || on
-		case "k":
-			cfg.K, cfg.Gamma = i, 0
-		case "beta-start":
-			cfg.BetaStart = num
-		case "beta-end":
-			cfg.BetaEnd = num
-		case "beta-steps":
-			cfg.BetaSteps = i
-		case "entropy":
-			cfg.EntropyBonus = num
-		case "replay":
-			cfg.Replay = on
-		case "baseline":
-			cfg.Baseline = on
-		case "all-actions":
-			cfg.AllActions = on
-		case "scale-returns":
-			cfg.ScaleReturns = on
-		default:
-			return cfg, o, fmt.Errorf("tabular: unknown setting %q (known: proposals, uniform, explore, hindsight, critic-steps, restart-screen, restart-kick, confirm, smooth, revisit, gp-screen, gp-belief, gp-pick, init, gp-refit, k, beta-start, beta-end, beta-steps, entropy, replay, baseline, all-actions, scale-returns)", k)
+		i := slices.IndexFunc(variantSettings, func(vs VariantSetting) bool { return vs.Name == k })
+		if i < 0 {
+			return cfg, o, fmt.Errorf("tabular: unknown setting %q (known: %s)", k, variantNames())
 		}
+		variantSettings[i].set(&cfg, &o, num)
 	}
 	return cfg, o, nil
 }
@@ -233,6 +229,9 @@ type Score struct {
 type Result struct {
 	Strategy string  `json:"strategy"`
 	Scores   []Score `json:"scores"`
+	// GPFallbacks counts, over all seeds, the times a surrogate process could not be fitted and
+	// the strategy fell back to the critic or the plain pick (see GraphEnas.Fallbacks).
+	GPFallbacks int `json:"gp_fallbacks"`
 }
 
 // Run benchmarks one strategy: for every seed, a fresh strategy queries max(Checkpoints) cells;
@@ -276,6 +275,7 @@ func Run(t *Table, cfg Config, name string, factory Factory) (Result, error) {
 				next++
 			}
 		}
+		res.GPFallbacks += Fallbacks(strat)
 		if cfg.SeedDone != nil {
 			cfg.SeedDone(name, seed, time.Since(start).Seconds())
 		}
@@ -328,5 +328,11 @@ func Markdown(results []Result, cfg Config) string {
 			fmt.Fprintf(&b, " %.2f ± %.2f (%.2f) |", s.Mean, s.Std, s.StdErr)
 		}
 	}
-	return b.String() + "\n"
+	b.WriteString("\n")
+	for _, r := range results {
+		if r.GPFallbacks > 0 {
+			fmt.Fprintf(&b, "\n%s: the surrogate process could not be fitted %d times (the critic or the plain pick stood in).\n", r.Strategy, r.GPFallbacks)
+		}
+	}
+	return b.String()
 }

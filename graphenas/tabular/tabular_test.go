@@ -134,11 +134,11 @@ func TestRunAllAndMarkdown(t *testing.T) {
 }
 
 func TestParseVariant(t *testing.T) {
-	cfg, o, err := ParseVariant("proposals=4+uniform=3+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+restart-kick=2+init=5+gp-refit=1+gp-belief=0+k=3+scale-returns=0+entropy=0")
+	cfg, o, err := ParseVariant("proposals=4+uniform=3+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+init=5+gp-refit=1+gp-belief=0+k=3+scale-returns=0+entropy=0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Options{Proposals: 4, Uniform: 3, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, RestartKick: 2, Init: 5, GPRefit: 1, GPScreen: true, GPPick: true}
+	want := Options{Proposals: 4, Uniform: 3, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, Init: 5, GPRefit: 1, GPScreen: true, GPPick: true}
 	if o != want {
 		t.Errorf("options %+v, want %+v", o, want)
 	}
@@ -148,9 +148,19 @@ func TestParseVariant(t *testing.T) {
 	if cfg, o, err := ParseVariant(""); err != nil || o != DefaultOptions() || cfg != TabularControllerConfig() {
 		t.Errorf("empty variant: %+v %+v %v", cfg, o, err)
 	}
-	for _, bad := range []string{"annealing=1", "proposals", "proposals=many"} {
+	for _, bad := range []string{"annealing=1", "proposals", "proposals=many", "smooth=10", "revisit=5", "restart-kick=2"} {
 		if _, _, err := ParseVariant(bad); err == nil {
 			t.Errorf("%q: no error", bad)
+		}
+	}
+	// The error names every setting, from the same list the parser reads; each one parses.
+	_, _, err = ParseVariant("annealing=1")
+	for _, vs := range VariantSettings() {
+		if !strings.Contains(err.Error(), vs.Name) {
+			t.Errorf("the unknown-setting error does not name %q: %v", vs.Name, err)
+		}
+		if _, _, err := ParseVariant(vs.Name + "=1"); err != nil {
+			t.Errorf("%s=1: %v", vs.Name, err)
 		}
 	}
 	if err := AddVariants(Factories(nil), nil, []string{"graphenas:k=2"}); err == nil {
@@ -191,7 +201,7 @@ func variantFactory(t *testing.T, name string) Factory {
 // twice, but for the one confirmation that finds out the table is noise-free.
 func TestGraphEnasVariantWithEveryOption(t *testing.T) {
 	tab := loadTable(t)
-	name := "graphenas:proposals=6+hindsight=2+critic-steps=1+restart-screen=32+restart-kick=1"
+	name := "graphenas:proposals=6+hindsight=2+critic-steps=1+restart-screen=32"
 	variant := variantFactory(t, name)
 	var counted *countingStrategy
 	wrapped := func(r *rand.Rand) (Strategy, error) {
@@ -496,5 +506,33 @@ func TestLoadRejectsNonFinite(t *testing.T) {
 		if best, _ := tab.Best(CIFAR10); best != 90 {
 			t.Errorf("%s: best %g", p, best)
 		}
+	}
+}
+
+// A process that cannot be fitted (every value equal) is counted, not hidden: the pick falls back
+// to the highest mean and Fallbacks says so, for the wrapper and through it.
+func TestSurrogateFallbacksAreCounted(t *testing.T) {
+	var cells []*space.Graph
+	for i := 0; i < 5; i++ {
+		cells = append(cells, space.NB201Graph([6]int{i % 5, 1, 2, 3, 4, 0}))
+	}
+	p := NewSurrogatePick(&scripted{cells: cells, obs: newObservations()}, 0)
+	for _, g := range cells {
+		if err := p.Observe(g, 90); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g := p.Best(); g == nil {
+		t.Fatal("no pick")
+	}
+	if got := Fallbacks(p); got != 1 {
+		t.Errorf("Fallbacks = %d after one pick over equal values, want 1", got)
+	}
+	if got := Fallbacks(&scripted{}); got != 0 {
+		t.Errorf("a strategy without a process: Fallbacks = %d", got)
+	}
+	md := Markdown([]Result{{Strategy: "x", Scores: []Score{{Queries: 5, Mean: 90}}, GPFallbacks: 3}}, Config{Dataset: CIFAR10, Checkpoints: []int{5}, Seeds: 1})
+	if !strings.Contains(md, "x: the surrogate process could not be fitted 3 times") {
+		t.Errorf("Markdown does not report the fallbacks:\n%s", md)
 	}
 }
