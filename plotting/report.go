@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/retrain"
 	"github.com/graphenas/graphenas/graphenas/search"
 	"github.com/graphenas/graphenas/graphenas/space"
 )
@@ -55,7 +56,7 @@ func RunReport(dir string) (string, error) {
 	if raw, err := os.ReadFile(filepath.Join(dir, search.BestFile)); err == nil && json.Unmarshal(raw, &best) == nil && best.Arch != nil {
 		row("best architecture", fmt.Sprintf("<code>%s</code> (validation loss %.4f, %d visits)", html.EscapeString(best.ArchText), best.ValLoss, best.Visits))
 	}
-	var rt search.RetrainResult
+	var rt retrain.Result
 	if raw, err := os.ReadFile(filepath.Join(dir, "retrain.json")); err == nil && json.Unmarshal(raw, &rt) == nil {
 		row("retrained", fmt.Sprintf("test accuracy %.2f%% after %g epochs, %d parameters", 100*rt.TestAccuracy, rt.Epochs, rt.Params))
 	}

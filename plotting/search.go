@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/retrain"
 	"github.com/graphenas/graphenas/graphenas/search"
 	"github.com/graphenas/graphenas/graphenas/stats"
 )
@@ -236,7 +237,7 @@ func Overlay(groups []RunGroup, metric string) (string, error) {
 }
 
 // RetrainCurve draws a retraining's training loss and accuracy per epoch.
-func RetrainCurve(r search.RetrainResult) string {
+func RetrainCurve(r retrain.Result) string {
 	var xs, loss, acc []float64
 	for _, p := range r.Curve {
 		xs, loss, acc = append(xs, p.Epoch), append(loss, p.TrainLoss), append(acc, p.TrainAccuracy)

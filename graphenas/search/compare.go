@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/retrain"
 	"github.com/graphenas/graphenas/graphenas/stats"
 )
 
@@ -29,14 +30,14 @@ type CompareConfig struct {
 	Steps int
 	// Retrain is applied to each search's best architecture; its Seed is the search's seed.
 	// Epochs 0 skips retraining.
-	Retrain RetrainConfig
+	Retrain retrain.Config
 	// Dir receives one run directory per search (<strategy>-seed<k>) and compare.json/.md. A
 	// comparison started again in the same Dir resumes: finished runs are read back, killed ones
 	// resume from their checkpoint.
 	Dir string
 	// OnStep and OnRetrain, when set, are called after each search step and retraining report.
-	OnStep    func(run CompareRun, rec StepRecord) `json:"-"`
-	OnRetrain func(run CompareRun, p RetrainPoint) `json:"-"`
+	OnStep    func(run CompareRun, rec StepRecord)  `json:"-"`
+	OnRetrain func(run CompareRun, p retrain.Point) `json:"-"`
 }
 
 // CompareRun is one search of a comparison and its retraining.
@@ -45,10 +46,10 @@ type CompareRun struct {
 	Seed     uint64 `json:"seed"`
 	Dir      string `json:"dir"`
 	// Best is the search's pick; Retrain what retraining it gave (nil when skipped).
-	Best          BestArch       `json:"best"`
-	Retrain       *RetrainResult `json:"retrain,omitempty"`
-	Steps         int            `json:"steps"`
-	SearchSeconds float64        `json:"search_seconds"`
+	Best          BestArch        `json:"best"`
+	Retrain       *retrain.Result `json:"retrain,omitempty"`
+	Steps         int             `json:"steps"`
+	SearchSeconds float64         `json:"search_seconds"`
 }
 
 // CompareSummary aggregates the runs of one strategy.
@@ -161,12 +162,12 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 			rc.Network = s.Config().Supergraph
 			rc.Network.CacheSize = 2
 		}
-		rc.Progress = func(p RetrainPoint) {
+		rc.Progress = func(p retrain.Point) {
 			if cfg.OnRetrain != nil {
 				cfg.OnRetrain(run, p)
 			}
 		}
-		r, err := Retrain(b, ds, best[0].Arch, rc)
+		r, err := retrain.Run(b, ds, best[0].Arch, rc)
 		if err != nil {
 			return run, err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/retrain"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 	"github.com/graphenas/graphenas/graphenas/varstore"
 )
@@ -248,31 +249,6 @@ func TestEvolutionPopulation(t *testing.T) {
 	}
 }
 
-func TestRetrainBeatsChance(t *testing.T) {
-	b, err := backend.NewGo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds := data.SyntheticDataset(400, 200, 8, 8, 1, 4, 21)
-	a, _ := arch.Parse("1:conv3 2:maxpool3 3:dwconv5 | 0>1 1>2 2>3 3>4 0>4")
-	var points int
-	res, err := Retrain(b, ds, a, RetrainConfig{Seed: 2, Epochs: 3, ReportEvery: 10, LearningRate: 0.05,
-		Network:  supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16},
-		Progress: func(RetrainPoint) { points++ }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.TestAccuracy < 0.8 { // chance is 0.25
-		t.Errorf("test accuracy %.3f after retraining, want ≥ 0.8", res.TestAccuracy)
-	}
-	if res.Params <= 0 || points != len(res.Curve) || points < 5 || res.Curve[len(res.Curve)-1].Batches != 75 {
-		t.Errorf("params %d, %d progress calls, curve %+v", res.Params, points, res.Curve)
-	}
-	if _, err := Retrain(b, ds, a, RetrainConfig{Epochs: -1}); err == nil {
-		t.Error("negative epochs accepted")
-	}
-}
-
 func TestCompareWritesTablesAndResumes(t *testing.T) {
 	b, err := backend.NewGo()
 	if err != nil {
@@ -281,7 +257,7 @@ func TestCompareWritesTablesAndResumes(t *testing.T) {
 	dir := t.TempDir()
 	steps := 0
 	cfg := CompareConfig{Strategies: []string{StrategyRandom, StrategyEvolution}, Seeds: []uint64{1, 2}, Search: runConfig(""),
-		Steps: 4, Dir: dir, Retrain: RetrainConfig{Epochs: 0.5, Network: supergraph.Config{Nodes: 5, Channels: 4, LayersPerStage: 2, BatchSize: 16}},
+		Steps: 4, Dir: dir, Retrain: retrain.Config{Epochs: 0.5, Network: supergraph.Config{Nodes: 5, Channels: 4, LayersPerStage: 2, BatchSize: 16}},
 		OnStep: func(CompareRun, StepRecord) { steps++ }}
 	res, err := Compare(b, runData(), cfg)
 	if err != nil {
@@ -371,26 +347,4 @@ func TestCreateThenCloseIsResumable(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameLines(t, "opened twice vs once", logWithoutTiming(t, dir), logWithoutTiming(t, whole))
-}
-
-// TestRetrainEach checks the side-by-side retraining: one result per candidate, in order, each
-// with its own progress, and a failing candidate named in the error.
-func TestRetrainEach(t *testing.T) {
-	b, _ := backend.NewGo()
-	ds := data.SyntheticDataset(200, 100, 8, 8, 1, 4, 5)
-	a, _ := arch.Parse("1:conv3 2:maxpool3 3:dwconv5 | 0>1 1>2 2>3 3>4")
-	c, _ := arch.Parse("1:maxpool3 2:maxpool3 3:maxpool3 | 0>4")
-	cfg := RetrainConfig{Seed: 1, Epochs: 0.5, ReportEvery: 2, Network: supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16}}
-	seen := map[int]int{}
-	res, err := RetrainEach(b, ds, []Candidate{{"a", a}, {"c", c}}, cfg, func(i int, p RetrainPoint) { seen[i]++ })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res) != 2 || res[0].Arch != a.String() || res[1].Arch != c.String() || seen[0] == 0 || seen[1] == 0 {
-		t.Fatalf("results %v, progress %v", res, seen)
-	}
-	bad, _ := arch.Parse("1:conv3 2:conv3 3:conv3 | 1>2 2>4")
-	if _, err := RetrainEach(b, ds, []Candidate{{"a", a}, {"broken", bad}}, cfg, nil); err == nil || !strings.Contains(err.Error(), "broken:") {
-		t.Errorf("a disconnected candidate: %v", err)
-	}
 }

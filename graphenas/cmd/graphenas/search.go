@@ -16,6 +16,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/progress"
+	"github.com/graphenas/graphenas/graphenas/retrain"
 	"github.com/graphenas/graphenas/graphenas/search"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
@@ -247,7 +248,7 @@ func runSearch(args []string) error {
 			best[0].Visits, filepath.Join(dir, search.BestFile))
 	}
 	if f.retrainEpochs > 0 && len(best) > 0 {
-		r, err := retrain(b, ds, best[0].Arch, search.RetrainConfig{Seed: s.Config().Seed, Epochs: f.retrainEpochs,
+		r, err := retrainShowing(b, ds, best[0].Arch, retrain.Config{Seed: s.Config().Seed, Epochs: f.retrainEpochs,
 			Network: s.Config().Supergraph}, f.quiet)
 		if err != nil {
 			return err
@@ -257,10 +258,10 @@ func runSearch(args []string) error {
 	return nil
 }
 
-// retrain runs search.Retrain with a progress bar and prints the result.
-func retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg search.RetrainConfig, quiet bool) (search.RetrainResult, error) {
+// retrainShowing runs retrain.Run with a progress bar and prints the result.
+func retrainShowing(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg retrain.Config, quiet bool) (retrain.Result, error) {
 	var bar *progress.Bar
-	cfg.Progress = func(p search.RetrainPoint) {
+	cfg.Progress = func(p retrain.Point) {
 		if quiet {
 			return
 		}
@@ -269,7 +270,7 @@ func retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg search.Retra
 		}
 		bar.Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f lr %.4f", p.Epoch, p.TrainLoss, p.TrainAccuracy, p.LearningRate))
 	}
-	r, err := search.Retrain(b, ds, a, cfg)
+	r, err := retrain.Run(b, ds, a, cfg)
 	if err != nil {
 		return r, err
 	}
@@ -322,7 +323,7 @@ func runRetrain(args []string) error {
 		return err
 	}
 	defer b.Finalize()
-	r, err := retrain(b, ds, a, search.RetrainConfig{Seed: *seed, Epochs: epochs, LearningRate: lr, Network: net}, *quiet)
+	r, err := retrainShowing(b, ds, a, retrain.Config{Seed: *seed, Epochs: epochs, LearningRate: lr, Network: net}, *quiet)
 	if err != nil {
 		return err
 	}
@@ -353,7 +354,7 @@ func runCompare(args []string) error {
 		return fmt.Errorf("compare: %w", err)
 	}
 	cc := search.CompareConfig{Search: cfg, Steps: steps, Dir: *out,
-		Retrain: search.RetrainConfig{Epochs: retrainEpochs, LearningRate: retrainLR}}
+		Retrain: retrain.Config{Epochs: retrainEpochs, LearningRate: retrainLR}}
 	for _, s := range strings.Split(*strategies, ",") {
 		cc.Strategies = append(cc.Strategies, strings.TrimSpace(s))
 	}
@@ -386,7 +387,7 @@ func runCompare(args []string) error {
 		cc.OnStep = func(run search.CompareRun, r search.StepRecord) {
 			barOf(run, "search", steps).Update(r.Step+1, stepStatus(r))
 		}
-		cc.OnRetrain = func(run search.CompareRun, p search.RetrainPoint) {
+		cc.OnRetrain = func(run search.CompareRun, p retrain.Point) {
 			barOf(run, "retrain", p.TotalBatches).Update(p.Batches, fmt.Sprintf("loss %.4f acc %.3f", p.TrainLoss, p.TrainAccuracy))
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/retrain"
 	"github.com/graphenas/graphenas/graphenas/search"
 )
 
@@ -60,7 +61,7 @@ func TestSearchRetrainPlotCommands(t *testing.T) {
 	}
 	resFile := filepath.Join(t.TempDir(), "retrain.json")
 	stdout, _ = run("retrain", "--data", dataDir, "--arch", filepath.Join(out, search.BestFile), "--epochs", "0.2", "--out", resFile, "--quiet")
-	var res search.RetrainResult
+	var res retrain.Result
 	raw, _ := os.ReadFile(resFile)
 	if err := json.Unmarshal(raw, &res); err != nil || res.Params <= 0 || !strings.Contains(stdout, "test accuracy") {
 		t.Errorf("retrain: %s %v\n%s", raw, err, stdout)

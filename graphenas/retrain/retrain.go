@@ -1,4 +1,8 @@
-package search
+// Package retrain trains one architecture of the child network from fresh weights on the whole
+// training set (warm-up, then cosine annealing) and tests it on the test set: what a search's pick
+// is worth, measured outside the search. Each retrains several side by side with one
+// configuration, so that their accuracies compare.
+package retrain
 
 import (
 	"fmt"
@@ -12,9 +16,9 @@ import (
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
-// RetrainConfig says how to train one architecture from scratch. Zero fields take the defaults in
+// Config says how to train one architecture from scratch. Zero fields take the defaults in
 // their comments.
-type RetrainConfig struct {
+type Config struct {
 	// Seed of the fresh weights and the data order. Default 0.
 	Seed uint64
 	// Epochs over the whole training set; fractions allowed. Default 1.
@@ -30,11 +34,11 @@ type RetrainConfig struct {
 	// ReportEvery is the number of batches between calls of Progress. Default 50.
 	ReportEvery int
 	// Progress, when set, is called every ReportEvery batches and at the end.
-	Progress func(RetrainPoint) `json:"-"`
+	Progress func(Point) `json:"-"`
 }
 
-// RetrainPoint is the state of a retraining at one moment.
-type RetrainPoint struct {
+// Point is the state of a retraining at one moment.
+type Point struct {
 	Epoch         float64 `json:"epoch"`
 	Batches       int     `json:"batches"`
 	TotalBatches  int     `json:"total_batches"`
@@ -44,8 +48,8 @@ type RetrainPoint struct {
 	Seconds       float64 `json:"seconds"`
 }
 
-// RetrainResult is what Retrain reports.
-type RetrainResult struct {
+// Result is what Run reports.
+type Result struct {
 	Arch string `json:"arch"`
 	// Params is the number of trainable weights of the architecture.
 	Params int     `json:"params"`
@@ -55,15 +59,15 @@ type RetrainResult struct {
 	TestAccuracy float64 `json:"test_accuracy"`
 	Seconds      float64 `json:"seconds"`
 	// Curve holds one point per report.
-	Curve []RetrainPoint `json:"curve"`
+	Curve []Point `json:"curve"`
 }
 
-// Retrain trains architecture a from fresh weights on the whole training set of ds with a
+// Run trains architecture a from fresh weights on the whole training set of ds with a
 // warm-up and cosine learning-rate schedule, then tests it on the test set.
-func Retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfig) (RetrainResult, error) {
-	var res RetrainResult
+func Run(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg Config) (Result, error) {
+	var res Result
 	if a == nil {
-		return res, fmt.Errorf("search: retrain: nil architecture")
+		return res, fmt.Errorf("retrain: nil architecture")
 	}
 	if cfg.Epochs == 0 {
 		cfg.Epochs = 1
@@ -78,7 +82,7 @@ func Retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfi
 		cfg.ReportEvery = 50
 	}
 	if cfg.Epochs < 0 || cfg.LearningRate < 0 || cfg.WarmupEpochs < 0 || cfg.WarmupEpochs > cfg.Epochs || cfg.ReportEvery < 0 {
-		return res, fmt.Errorf("search: retrain: epochs %g, learning rate %g, warm-up %g, report every %d out of range",
+		return res, fmt.Errorf("retrain: epochs %g, learning rate %g, warm-up %g, report every %d out of range",
 			cfg.Epochs, cfg.LearningRate, cfg.WarmupEpochs, cfg.ReportEvery)
 	}
 	net := cfg.Network
@@ -88,13 +92,13 @@ func Retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfi
 	net.Seed, net.FullTraining, net.LearningRate = cfg.Seed, true, cfg.LearningRate
 	sg, err := supergraph.New(b, ds, net)
 	if err != nil {
-		return res, fmt.Errorf("search: retrain: %w", err)
+		return res, fmt.Errorf("retrain: %w", err)
 	}
 	if err := sg.Check(a); err != nil {
-		return res, fmt.Errorf("search: retrain: %w", err)
+		return res, fmt.Errorf("retrain: %w", err)
 	}
 	if !a.Connected() {
-		return res, fmt.Errorf("search: retrain: %v has no path from the input (node 0) to the output (node %d): it ignores its input and can only guess", a, a.N()-1)
+		return res, fmt.Errorf("retrain: %v has no path from the input (node 0) to the output (node %d): it ignores its input and can only guess", a, a.N()-1)
 	}
 	net = sg.Config()
 	res.Arch, res.Epochs = a.String(), cfg.Epochs
@@ -120,7 +124,7 @@ func Retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfi
 		}
 		tr, err := sg.Train(a, supergraph.BatchBudget(n))
 		if err != nil {
-			return res, fmt.Errorf("search: retrain: %w", err)
+			return res, fmt.Errorf("retrain: %w", err)
 		}
 		if !math.IsNaN(tr.Loss) {
 			lossSum += tr.Loss * float64(tr.Batches)
@@ -131,7 +135,7 @@ func Retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfi
 		done += n
 		if (cfg.ReportEvery > 0 && done/cfg.ReportEvery != prev/cfg.ReportEvery) || done == total {
 			// With no finite batch since the last report, the train loss and accuracy stay 0.
-			p := RetrainPoint{Epoch: float64(done) / perEpoch, Batches: done, TotalBatches: total, LearningRate: lr,
+			p := Point{Epoch: float64(done) / perEpoch, Batches: done, TotalBatches: total, LearningRate: lr,
 				Seconds: time.Since(start).Seconds()}
 			if count > 0 {
 				p.TrainLoss, p.TrainAccuracy = lossSum/float64(count), accSum/float64(count)
@@ -145,30 +149,30 @@ func Retrain(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg RetrainConfi
 	}
 	ev, err := sg.Test(a)
 	if err != nil {
-		return res, fmt.Errorf("search: retrain: %w", err)
+		return res, fmt.Errorf("retrain: %w", err)
 	}
 	res.TestLoss, res.TestAccuracy, res.Seconds = ev.Loss, ev.Accuracy, time.Since(start).Seconds()
 	return res, nil
 }
 
-// Candidate is an architecture with a name, retrained beside others (RetrainEach).
+// Candidate is an architecture with a name, retrained beside others (Each).
 type Candidate struct {
 	Name string     `json:"name"`
 	Arch *arch.Arch `json:"arch"`
 }
 
-// RetrainEach retrains every candidate with the same configuration (seed, schedule, network,
+// Each retrains every candidate with the same configuration (seed, schedule, network,
 // budget) and tests each on the whole test set, so that their accuracies compare: what a search
 // bought is its pick's accuracy beside a random architecture's and a reference's. progress, when
 // set, is called with the candidate's index and each point of its retraining.
-func RetrainEach(b compute.Backend, ds *data.Dataset, candidates []Candidate, cfg RetrainConfig, progress func(i int, p RetrainPoint)) ([]RetrainResult, error) {
-	out := make([]RetrainResult, 0, len(candidates))
+func Each(b compute.Backend, ds *data.Dataset, candidates []Candidate, cfg Config, progress func(i int, p Point)) ([]Result, error) {
+	out := make([]Result, 0, len(candidates))
 	for i, c := range candidates {
 		cc := cfg
 		if progress != nil {
-			cc.Progress = func(p RetrainPoint) { progress(i, p) }
+			cc.Progress = func(p Point) { progress(i, p) }
 		}
-		r, err := Retrain(b, ds, c.Arch, cc)
+		r, err := Run(b, ds, c.Arch, cc)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", c.Name, err)
 		}

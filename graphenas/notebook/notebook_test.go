@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/graphenas/graphenas/graphenas/retrain"
+
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/search"
 	"github.com/graphenas/graphenas/graphenas/space"
@@ -30,8 +32,8 @@ func TestStepFigure(t *testing.T) {
 // accuracy as a percentage and its architecture with the pipe escaped.
 func TestRetrainComparisonMarkdown(t *testing.T) {
 	a, _ := arch.Parse("1:conv3 2:maxpool3 | 0>1 1>2 2>3")
-	cands := []search.Candidate{{Name: "searched", Arch: a}, {Name: "random", Arch: a}}
-	res := []search.RetrainResult{{Arch: a.String(), TestAccuracy: 0.8123, TestLoss: 0.5, Params: 1200, Seconds: 61},
+	cands := []retrain.Candidate{{Name: "searched", Arch: a}, {Name: "random", Arch: a}}
+	res := []retrain.Result{{Arch: a.String(), TestAccuracy: 0.8123, TestLoss: 0.5, Params: 1200, Seconds: 61},
 		{Arch: a.String(), TestAccuracy: 0.7, Params: 900, Seconds: 58}}
 	md := RetrainComparisonMarkdown(cands, res)
 	for _, want := range []string{"| searched | 81.23% | 0.5000 | 1200 | 61 |", "| random | 70.00% |", `1:conv3 2:maxpool3 \| 0>1`} {
