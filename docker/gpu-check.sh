@@ -21,7 +21,7 @@ case "${1:-run}" in
 build)
   mkdir -p "$out"
   (cd "$here/.." && GOEXPERIMENT=simd go test -c -o "$out/supergraph.test" ./graphenas/supergraph)
-  cp "$here/../graphenas/bench/child_torch.py" "$out/"
+  cp "$here/../graphenas/cmd/graphenas/child_torch.py" "$out/"
   echo "built $out: copy docker/ to the GPU machine and run: bash docker/gpu-check.sh run"
   ;;
 run)

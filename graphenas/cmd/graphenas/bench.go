@@ -1,12 +1,12 @@
 package main
 
 import (
+	_ "embed"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -43,7 +43,7 @@ func runBenchChild(args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	dataDir := fs.String("data", "", "Fashion-MNIST folder (default: the standard places)")
 	ops := fs.Bool("ops", true, "also time each op alone on a [64, 28, 28, 20] activation")
-	torch := fs.Bool("torch", true, "also run the PyTorch baseline (graphenas/bench/child_torch.py with /usr/bin/python3)")
+	torch := fs.Bool("torch", true, "also run the PyTorch baseline (graphenas/cmd/graphenas/child_torch.py, built in, with /usr/bin/python3)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -98,39 +98,37 @@ func runBenchChild(args []string) error {
 	return nil
 }
 
+// childTorchScript is the PyTorch twin of the child network, built into the binary so that
+// "bench child" runs from any directory.
+//
+//go:embed child_torch.py
+var childTorchScript []byte
+
 // runTorch runs the PyTorch baseline script and decodes its JSON line.
 func runTorch(seconds float64, dataDir string) (map[string]any, error) {
-	script, err := findScript("graphenas/bench/child_torch.py")
+	f, err := os.CreateTemp("", "graphenas-child-torch-*.py")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("PyTorch baseline: %w", err)
 	}
-	cmd := exec.Command("/usr/bin/python3", script, "--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(runtime.NumCPU()), "--data", dataDir)
+	defer os.Remove(f.Name())
+	if _, err := f.Write(childTorchScript); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("PyTorch baseline: writing %s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("PyTorch baseline: writing %s: %w", f.Name(), err)
+	}
+	cmd := exec.Command("/usr/bin/python3", f.Name(), "--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(runtime.NumCPU()), "--data", dataDir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("PyTorch baseline (%s): %w; install it with GRAPHENAS_SETUP_TORCH=1 bash docker/setup.sh", script, err)
+		return nil, fmt.Errorf("PyTorch baseline (graphenas/cmd/graphenas/child_torch.py): %w; install it with GRAPHENAS_SETUP_TORCH=1 bash docker/setup.sh", err)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(out, &m); err != nil {
 		return nil, fmt.Errorf("PyTorch baseline printed no JSON: %w", err)
 	}
 	return m, nil
-}
-
-// findScript looks for a repository file from the working directory upwards.
-func findScript(rel string) (string, error) {
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("%s not found above the working directory", rel)
-		}
-		dir = parent
-	}
 }
 
 func printChildReport(r childReport) {
