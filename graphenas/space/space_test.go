@@ -131,3 +131,24 @@ func TestActionJSON(t *testing.T) {
 		t.Error("unknown kind accepted")
 	}
 }
+
+// space.Graph is derived from arch.Arch: the conversion is lossless both ways, for every node
+// count, op and edge pattern (graphenas/DESIGN.md §3 says why the two types exist).
+func TestArchGraphRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := 0; i < 200; i++ {
+		a := arch.Random(3+r.IntN(8), r.Float64(), r)
+		g := FromArch(a)
+		if back := ToArch(g); !back.Equal(a) {
+			t.Fatalf("arch %s → graph → arch %s", a, back)
+		}
+		if g2 := FromArch(ToArch(g)); g2.Key() != g.Key() {
+			t.Fatalf("graph %s → arch → graph %s", g.Key(), g2.Key())
+		}
+		for n := 0; n < a.N(); n++ {
+			if g.InDegree(n) != a.InDegree(n) || g.OutDegree(n) != a.OutDegree(n) {
+				t.Fatalf("%s: node %d degrees differ", a, n)
+			}
+		}
+	}
+}
