@@ -56,7 +56,8 @@ type GraphEnas struct {
 	gpFitAt      int                  // how many cells it was last refitted on
 	gpAt         int                  // how many queries it was conditioned on
 	observed     int                  // queries observed
-	fallbacks    int                  // times the process could not be fitted and the critic stood in
+	gpFailed     bool                 // the process could not be fitted on the gpAt queries
+	fallbacks    int                  // queries at which the process could not be fitted and the critic stood in
 }
 
 // gpRefit is how many cells the surrogate needs before it is fitted, and by default
@@ -426,18 +427,23 @@ func (s *GraphEnas) surrogate() *surrogate.GP {
 	if !s.opts.GPScreen || len(s.keys) < gpRefit {
 		return nil
 	}
-	if s.gp != nil && s.gpAt == s.observed {
-		return s.gp
+	if s.gpAt == s.observed && (s.gp != nil || s.gpFailed) {
+		return s.gp // this query's process, or its failure (counted once: a refit would fail alike)
 	}
 	s.gpAt = s.observed
 	samples := surrogateSamples(s.obs, s.keys)
 	var err error
-	if s.gp == nil || len(s.keys) >= s.gpFitAt+s.refitEvery() {
+	refit := s.gp == nil || len(s.keys) >= s.gpFitAt+s.refitEvery()
+	if !refit {
+		if s.gp, err = s.gp.Condition(samples); err != nil {
+			refit = true // conditioning failed: fit from scratch (as the next call used to)
+		}
+	}
+	if refit {
 		s.gp, err = surrogate.Fit(samples, surrogate.DefaultGrid())
 		s.gpFitAt = len(s.keys)
-	} else {
-		s.gp, err = s.gp.Condition(samples)
 	}
+	s.gpFailed = err != nil
 	if err != nil {
 		s.gp = nil
 		s.fallbacks++
@@ -445,8 +451,8 @@ func (s *GraphEnas) surrogate() *surrogate.GP {
 	return s.gp
 }
 
-// Fallbacks is how many times the surrogate process could not be fitted or conditioned and the
-// critic (or the plain pick rule) stood in for it.
+// Fallbacks is how many times the surrogate process could not be fitted or conditioned (at most
+// once per query, and once per pick) and the critic (or the plain pick rule) stood in for it.
 func (s *GraphEnas) Fallbacks() int { return s.fallbacks }
 
 // noise estimates the standard deviation of a query from the repeated ones (0 if none).

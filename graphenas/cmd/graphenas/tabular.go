@@ -76,7 +76,7 @@ func runTabular(args []string) error {
 			return err
 		}
 		res := results[0]
-		entry := map[string]any{"scores": res.Scores}
+		entry := map[string]any{"scores": res.Scores, "gp_fallbacks": res.GPFallbacks}
 		for _, s := range res.Scores {
 			entry[fmt.Sprintf("best%d_mean", s.Queries)] = s.Mean
 			entry[fmt.Sprintf("best%d_std", s.Queries)] = s.Std
@@ -103,6 +103,11 @@ func runTabular(args []string) error {
 			fmt.Printf("  %6.2f ± %.2f (%.3f)              ", s.Mean, s.Std, s.StdErr)
 		}
 		fmt.Println()
+	}
+	for _, name := range names {
+		if n := out[name]["gp_fallbacks"].(int); n > 0 {
+			fmt.Printf("%s: the surrogate process could not be fitted %d times (the critic or the plain pick stood in)\n", name, n)
+		}
 	}
 	return nil
 }

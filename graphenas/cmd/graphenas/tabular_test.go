@@ -41,6 +41,9 @@ func TestTabularCommand(t *testing.T) {
 				t.Errorf("%s %s = %v", name, key, got[name][key])
 			}
 		}
+		if n, ok := got[name]["gp_fallbacks"].(float64); !ok || n < 0 {
+			t.Errorf("%s gp_fallbacks = %v, want a count", name, got[name]["gp_fallbacks"])
+		}
 	}
 	err = runTabular([]string{"--seeds", "1", "--strategies", "annealing"})
 	if err == nil || !strings.Contains(err.Error(), "known:") {
