@@ -105,31 +105,31 @@ func CriticScatter(recs []search.StepRecord) string {
 
 // CriticLoss draws the critic's training loss (Gaussian negative log-likelihood) per step.
 func CriticLoss(recs []search.StepRecord) string {
-	var xs, ys []float64
-	for _, r := range recs {
-		if r.CriticLoss != 0 {
-			xs, ys = append(xs, float64(r.Step)), append(ys, r.CriticLoss)
-		}
-	}
-	w := defaultWindow(len(xs))
-	return Chart{Title: "Critic loss (Gaussian NLL)", XLabel: "step", YLabel: "loss",
-		Series: []Series{{Name: "per step", X: xs, Y: ys, Color: "#c9b1d0", Width: 1},
-			{Name: fmt.Sprintf("moving average (%d)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: "#6b3d7b", Width: 2.2}}}.SVG()
+	return perStepChart(recs, func(r search.StepRecord) float64 { return r.CriticLoss },
+		"Critic loss (Gaussian NLL)", "loss", "#c9b1d0", "#6b3d7b")
 }
 
 // Entropy draws the entropy of the actor's policy per step (nats): high while it explores,
 // falling as β rises and the actor commits.
 func Entropy(recs []search.StepRecord) string {
+	return perStepChart(recs, func(r search.StepRecord) float64 { return r.Entropy },
+		"Policy entropy", "entropy (nats)", "#9ecae9", "#1f5f8b")
+}
+
+// perStepChart draws one logged value per step (the steps where it is not zero: the controller's
+// terms are zero on steps it did not learn), thin in the light colour, with its moving average
+// in the dark one.
+func perStepChart(recs []search.StepRecord, value func(search.StepRecord) float64, title, yLabel, light, dark string) string {
 	var xs, ys []float64
 	for _, r := range recs {
-		if r.Entropy != 0 {
-			xs, ys = append(xs, float64(r.Step)), append(ys, r.Entropy)
+		if v := value(r); v != 0 {
+			xs, ys = append(xs, float64(r.Step)), append(ys, v)
 		}
 	}
 	w := defaultWindow(len(xs))
-	return Chart{Title: "Policy entropy", XLabel: "step", YLabel: "entropy (nats)",
-		Series: []Series{{Name: "per step", X: xs, Y: ys, Color: "#9ecae9", Width: 1},
-			{Name: fmt.Sprintf("moving average (%d)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: "#1f5f8b", Width: 2.2}}}.SVG()
+	return Chart{Title: title, XLabel: "step", YLabel: yLabel,
+		Series: []Series{{Name: "per step", X: xs, Y: ys, Color: light, Width: 1},
+			{Name: fmt.Sprintf("moving average (%d)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: dark, Width: 2.2}}}.SVG()
 }
 
 // OpUsage draws how many live nodes use each op at each step, as a heat map.

@@ -79,6 +79,12 @@ func encodeCheckpoint(st *checkpointState) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return frameCheckpoint(body), nil
+}
+
+// frameCheckpoint puts a checkpoint's JSON body in its file format: the magic, the version, the
+// body's length and CRC-32, then the body.
+func frameCheckpoint(body []byte) []byte {
 	var file bytes.Buffer
 	file.WriteString(checkpointMagic)
 	var head [16]byte
@@ -87,7 +93,7 @@ func encodeCheckpoint(st *checkpointState) ([]byte, error) {
 	binary.LittleEndian.PutUint32(head[12:], crc32.ChecksumIEEE(body))
 	file.Write(head[:])
 	file.Write(body)
-	return file.Bytes(), nil
+	return file.Bytes()
 }
 
 // readCheckpoint reads and checks a checkpoint file; every error names the file.

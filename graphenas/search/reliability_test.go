@@ -2,11 +2,9 @@ package search
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -325,15 +323,7 @@ func TestCheckpointFormat(t *testing.T) {
 	}
 	m["surprise"] = 1
 	body, _ = json.Marshal(m)
-	var file bytes.Buffer
-	file.WriteString(checkpointMagic)
-	var head [16]byte
-	binary.LittleEndian.PutUint32(head[0:], checkpointVersion)
-	binary.LittleEndian.PutUint64(head[4:], uint64(len(body)))
-	binary.LittleEndian.PutUint32(head[12:], crc32.ChecksumIEEE(body))
-	file.Write(head[:])
-	file.Write(body)
-	os.WriteFile(path, file.Bytes(), 0o644)
+	os.WriteFile(path, frameCheckpoint(body), 0o644)
 	if _, err := readCheckpoint(path); err == nil || !strings.Contains(err.Error(), "unknown field") {
 		t.Errorf("an unknown field: %v", err)
 	}

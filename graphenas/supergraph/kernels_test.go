@@ -218,6 +218,12 @@ func runLayer(t *testing.T, form string, lc layerCase, r arr) (y []float64, grad
 // forwardOnly evaluates the layer in an inference graph.
 func forwardOnly(t *testing.T, form string, lc layerCase, inputs []arr) []float64 {
 	t.Helper()
+	return flat64(inferenceOutput(t, form, lc, inputs))
+}
+
+// inferenceOutput runs the layer on inputs in an inference graph.
+func inferenceOutput(t *testing.T, form string, lc layerCase, inputs []arr) *tensors.Tensor {
+	t.Helper()
 	var args []any
 	for _, in := range inputs {
 		args = append(args, in.tensor())
@@ -229,7 +235,7 @@ func forwardOnly(t *testing.T, form string, lc layerCase, inputs []arr) []float6
 	if err != nil {
 		t.Fatal(err)
 	}
-	return flat64(out)
+	return out
 }
 
 func dot(a, b []float64) float64 {
@@ -353,18 +359,7 @@ func refBatchNorm(x, gamma, beta arr) arr {
 }
 
 func outputDims(t *testing.T, form string, lc layerCase) []int {
-	var args []any
-	for _, in := range lc.inputs {
-		args = append(args, in.tensor())
-	}
-	out, err := CallOnce(getBackend(t), func(ins []*Node) *Node {
-		k := trainingKernels(t, form).inference()
-		return fromLayout(k, lc.fn(k, toLayout(k, ins)))
-	}, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Shape().Dimensions
+	return inferenceOutput(t, form, lc, lc.inputs).Shape().Dimensions
 }
 
 func cloneArrs(a []arr) []arr {
