@@ -16,7 +16,7 @@ var homes = map[string]string{
 }
 
 // TestRepositoryStandsAlone checks that nothing in the repository points outside it: no path into
-// ../shared (the folder the project was started from, which a clone does not have), and every
+// the shared folder beside the repository (where the project was started from; a clone has none), and every
 // mention of the design documents names them where they live, graphenas/DESIGN.md and
 // graphenas/GOMLX-NOTES.md (a Markdown link beside them may use the bare name as its target).
 func TestRepositoryStandsAlone(t *testing.T) {
@@ -29,8 +29,9 @@ func TestRepositoryStandsAlone(t *testing.T) {
 			t.Errorf("%s is missing: %v", home, err)
 		}
 	}
-	// ../shared written as a path, or joined from parts (filepath.Join(dir, "..", "shared", …)).
-	outside := regexp.MustCompile(`\.\./shared|\\?"shared\\?",|shared/benchmarks`)
+	// The shared folder written as a relative path ("..", then "shared"), or joined from parts
+	// (filepath.Join(dir, "..", "shared", …)).
+	outside := regexp.MustCompile(`\.\.[/]shared|\\?"shared\\?",|shared/benchmarks`)
 	mention := regexp.MustCompile(`(?:[A-Za-z0-9_./-]*/)?(?:DESIGN|GOMLX-NOTES)\.md`)
 	checked := 0
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
