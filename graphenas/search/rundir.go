@@ -22,6 +22,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/strategy"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
@@ -215,7 +216,7 @@ func (s *Search) writeCheckpoint() error {
 		st.Visits = append(st.Visits, savedVisit{Arch: v.arch.String(), ValLoss: v.valLoss, Count: v.count, Step: v.step})
 	}
 	for _, m := range s.pop {
-		st.Population = append(st.Population, savedMember{Arch: space.ToArch(m.g).String(), ValLoss: m.valLoss})
+		st.Population = append(st.Population, savedMember{Arch: space.ToArch(m.Graph).String(), ValLoss: -m.Fitness})
 	}
 	if st.Supergraph, err = s.sg.State(); err != nil {
 		return fmt.Errorf("search: checkpoint after step %d not written, the last good one is kept: %w", len(s.history), err)
@@ -450,7 +451,7 @@ func restore(b compute.Backend, ds *data.Dataset, st *checkpointState) (*Search,
 		if err != nil {
 			return nil, err
 		}
-		s.pop = append(s.pop, member{g: g, valLoss: m.ValLoss})
+		s.pop = append(s.pop, strategy.Member{Graph: g, Fitness: -m.ValLoss})
 	}
 	if err := s.pcg.UnmarshalBinary(st.RNG); err != nil {
 		return nil, fmt.Errorf("random state: %w", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/strategy"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
@@ -56,7 +57,9 @@ type Config struct {
 	Budget supergraph.Budget `json:"budget"`
 	// EvalBatches is the number of architecture-split batches per evaluation.
 	EvalBatches int `json:"eval_batches"`
-	// Population and Sample are regularized evolution's population size and tournament size.
+	// Population and Sample are regularized evolution's population size and tournament size
+	// (strategy.Population, the same evolution as on the table; defaults
+	// strategy.DefaultPopulation and strategy.DefaultSample).
 	Population int `json:"population"`
 	Sample     int `json:"sample"`
 	// CheckpointEvery is the number of steps between checkpoints of a run with a directory
@@ -71,7 +74,7 @@ func DefaultConfig() Config {
 	sc, cc := supergraph.DefaultConfig(), controller.DefaultConfig()
 	sc.EvalBatchStats = true // see supergraph.Config.EvalBatchStats
 	return Config{Seed: 1, Strategy: StrategyGraphEnas, Supergraph: sc, Controller: cc,
-		Budget: supergraph.BatchBudget(1), EvalBatches: 4, Population: 10, Sample: 3, CheckpointEvery: 10}
+		Budget: supergraph.BatchBudget(1), EvalBatches: 4, Population: strategy.DefaultPopulation, Sample: strategy.DefaultSample, CheckpointEvery: 10}
 }
 
 // withDefaults fills the zero fields from DefaultConfig and checks the rest.
@@ -104,10 +107,11 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("search: %d evaluation batches", c.EvalBatches)
 	case c.Budget.Batches < 0 || c.Budget.Time < 0:
 		return c, fmt.Errorf("search: negative budget %v", c.Budget)
-	case c.Population < 1 || c.Sample < 1 || c.Sample > c.Population:
-		return c, fmt.Errorf("search: evolution population %d and sample %d (want 1 ≤ sample ≤ population)", c.Population, c.Sample)
 	case c.CheckpointEvery < 1:
 		return c, fmt.Errorf("search: checkpoint every %d steps", c.CheckpointEvery)
+	}
+	if _, err := strategy.NewPopulation(c.Population, c.Sample); err != nil {
+		return c, fmt.Errorf("search: %w", err)
 	}
 	c.Supergraph.Seed = c.Seed
 	c.Supergraph.EvalBatchStats = true // see supergraph.Config.EvalBatchStats
@@ -175,8 +179,8 @@ type Search struct {
 	valLoss float64
 	history []StepRecord
 	visits  map[string]*visit
-	pop     []member // evolution's population, oldest first
-	run     *runDir  // nil without a run directory
+	pop     []strategy.Member // evolution's population, oldest first (fitness −validation loss)
+	run     *runDir           // nil without a run directory
 
 	// afterStep persists each step (installed by Create and Resume; nil without a directory).
 	afterStep func(*StepRecord) error
@@ -194,12 +198,6 @@ type visit struct {
 	valLoss float64
 	count   int
 	step    int
-}
-
-// member is one architecture of evolution's population with its fitness.
-type member struct {
-	g       *space.Graph
-	valLoss float64
 }
 
 // New starts a search on ds from a random architecture, without a run directory.
@@ -279,34 +277,28 @@ func (s *Search) propose() (proposal, error) {
 		p, err := s.ctrl.Propose(s.current)
 		return proposal{p: p, before: s.valLoss}, err
 	case StrategyEvolution:
-		if len(s.pop) < s.cfg.Population {
-			g := s.sp.Random(s.rng)
+		pop := s.population()
+		g, parent, edit := pop.Child(s.sp, s.rng)
+		if parent == nil {
 			return proposal{p: controller.Proposal{Before: s.current, After: g}, fresh: true, before: s.valLoss}, nil
 		}
-		// Tournament: the fittest of Sample members drawn without replacement is the parent.
-		idx := s.rng.Perm(len(s.pop))[:s.cfg.Sample]
-		parent := s.pop[idx[0]]
-		for _, i := range idx[1:] {
-			if s.pop[i].valLoss < parent.valLoss {
-				parent = s.pop[i]
-			}
-		}
-		p := s.randomEdit(parent.g)
-		return proposal{p: p, before: parent.valLoss}, nil
+		p := controller.Proposal{Before: parent.Graph, After: g, Action: edit}
+		return proposal{p: p, before: -parent.Fitness}, nil
 	default:
 		return proposal{p: s.randomEdit(s.current), before: s.valLoss}, nil
 	}
 }
 
-// randomEdit applies one uniformly drawn legal edit to g.
+// randomEdit applies one uniformly drawn legal edit to g (strategy.RandomEdit).
 func (s *Search) randomEdit(g *space.Graph) controller.Proposal {
-	acts := space.Actions(s.sp, g)
-	a := acts[s.rng.IntN(len(acts))]
-	next, err := space.Apply(s.sp, g, a)
-	if err != nil {
-		panic(fmt.Sprintf("search: a listed action is illegal: %v", err)) // space.Actions lists legal ones.
-	}
+	next, a := strategy.RandomEdit(s.sp, g, s.rng)
 	return controller.Proposal{Before: g, After: next, Action: a}
+}
+
+// population is evolution's population as a strategy.Population over s.pop (its configuration
+// was checked by withDefaults).
+func (s *Search) population() *strategy.Population {
+	return &strategy.Population{Size: s.cfg.Population, Sample: s.cfg.Sample, Members: s.pop}
 }
 
 // Step does one search step (graphenas/DESIGN.md §4) and returns its record: the strategy
@@ -395,7 +387,7 @@ func (s *Search) scoreStart() error {
 	}
 	s.valLoss = ev.Loss
 	if s.cfg.Strategy == StrategyEvolution {
-		s.pop = append(s.pop, member{g: s.current, valLoss: ev.Loss})
+		s.pop = append(s.pop, strategy.Member{Graph: s.current, Fitness: -ev.Loss})
 	}
 	return nil
 }
@@ -411,10 +403,9 @@ func (s *Search) learn(prop proposal, valLoss, delta float64, rec *StepRecord) e
 		rec.Stats = st
 	}
 	if s.cfg.Strategy == StrategyEvolution {
-		s.pop = append(s.pop, member{g: prop.p.After, valLoss: valLoss})
-		if len(s.pop) > s.cfg.Population {
-			s.pop = s.pop[1:]
-		}
+		pop := s.population()
+		pop.Add(prop.p.After, -valLoss)
+		s.pop = pop.Members
 	}
 	return nil
 }

@@ -4,6 +4,7 @@
 package stats
 
 import (
+	"fmt"
 	"math"
 	"sort"
 )
@@ -96,4 +97,19 @@ func MovingAverage(ys []float64, window int) []float64 {
 		}
 	}
 	return out
+}
+
+// PairedDiff returns the mean of the differences a[i] − b[i] of paired results (the same seed
+// run by two methods) and its standard error, std(differences)/√n; an error when the lengths
+// differ or fewer than two pairs are given.
+func PairedDiff(a, b []float64) (mean, stderr float64, err error) {
+	if len(a) != len(b) || len(a) < 2 {
+		return 0, 0, fmt.Errorf("stats: paired difference of %d and %d values (want the same number, at least 2)", len(a), len(b))
+	}
+	d := make([]float64, len(a))
+	for i := range a {
+		d[i] = a[i] - b[i]
+	}
+	mean, std := MeanStd(d)
+	return mean, std / math.Sqrt(float64(len(d))), nil
 }

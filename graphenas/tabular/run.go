@@ -20,32 +20,61 @@ import (
 // Factory makes a fresh strategy for one seed's run, drawing from r.
 type Factory func(r *rand.Rand) (Strategy, error)
 
-// Factories returns the strategies known by name: the baselines, and with a GoMLX back-end the
-// GraphEnas controller ("graphenas"), the same without the surrogate process ("graphenas-plain")
-// and its faithful mode ("original", also without the process).
+// Factories returns the strategies known by name: the baselines ("random", "evolution",
+// "local", and "gp-local", the surrogate-process local search with uniform proposals), and with a
+// GoMLX back-end the strategies with the controller: "graphenas" (GraphEnas's own components,
+// OwnOptions), "graphenas-gp" (the actor proposing to the surrogate process, GPOptions),
+// "graphenas-plain" (one actor proposal per query, PlainOptions) and "original" (the faithful
+// mode of the plain loop).
 func Factories(b compute.Backend) map[string]Factory {
 	f := map[string]Factory{
 		"random":    func(r *rand.Rand) (Strategy, error) { return NewRandom(r), nil },
 		"evolution": func(r *rand.Rand) (Strategy, error) { return NewEvolution(r), nil },
 		"local":     func(r *rand.Rand) (Strategy, error) { return NewLocalSearch(r), nil },
+		"gp-local":  gpLocalFactory(GPLocalOptions()),
 	}
 	if b != nil {
-		f["graphenas"] = graphEnasFactory(b, TabularControllerConfig(), DefaultOptions())
-		f["original"] = graphEnasFactory(b, controller.FaithfulConfig(), Options{})
-		f["graphenas-plain"] = graphEnasFactory(b, TabularControllerConfig(), PlainOptions())
+		for name, opts := range loopOptions {
+			f[name] = graphEnasFactory(name, b, TabularControllerConfig(), opts())
+		}
+		f["original"] = graphEnasFactory("original", b, controller.FaithfulConfig(), Options{})
 	}
 	return f
 }
 
-func graphEnasFactory(b compute.Backend, cfg controller.Config, opts Options) Factory {
-	return func(r *rand.Rand) (Strategy, error) { return NewGraphEnas(b, cfg, opts, r) }
+// loopOptions are the loop options of each strategy that runs the GraphEnas loop with the
+// tabular controller, by name: the options its variants change.
+var loopOptions = map[string]func() Options{
+	"graphenas":       OwnOptions,
+	"graphenas-gp":    GPOptions,
+	"graphenas-plain": PlainOptions,
 }
 
-// ParseVariant reads changes to the "graphenas" strategy written "name=value+name=value", over
-// TabularControllerConfig and DefaultOptions; the names are those of VariantSettings (booleans
-// are 0 or 1). E.g. "scale-returns=0" measures GraphEnas without return scaling.
-func ParseVariant(s string) (controller.Config, Options, error) {
-	return parseVariant(s, DefaultOptions())
+func graphEnasFactory(name string, b compute.Backend, cfg controller.Config, opts Options) Factory {
+	return func(r *rand.Rand) (Strategy, error) { return newGraphEnas(name, b, cfg, opts, r) }
+}
+
+func gpLocalFactory(opts Options) Factory {
+	return func(r *rand.Rand) (Strategy, error) { return NewGPLocal(opts, r) }
+}
+
+// ParseVariant reads changes to the strategy base ("graphenas", "graphenas-gp",
+// "graphenas-plain" or "gp-local") written "name=value+name=value", over TabularControllerConfig
+// and the base's options; the names are those of VariantSettings (booleans are 0 or 1). E.g.
+// ParseVariant("graphenas-gp", "scale-returns=0") is graphenas-gp without return scaling.
+func ParseVariant(base, settings string) (controller.Config, Options, error) {
+	over, ok := loopOptions[base]
+	if base == "gp-local" {
+		over, ok = GPLocalOptions, true
+	}
+	if !ok {
+		return controller.Config{}, Options{}, fmt.Errorf("tabular: %s takes no loop settings (graphenas, graphenas-gp, graphenas-plain and gp-local do)", base)
+	}
+	cfg, o, err := parseVariant(settings, over())
+	if err == nil && base == "gp-local" && cfg != TabularControllerConfig() {
+		err = fmt.Errorf("tabular: gp-local:%s: gp-local has no controller to configure", settings)
+	}
+	return cfg, o, err
 }
 
 // VariantSetting is one setting a variant may change: its name, what it sets, and how.
@@ -71,6 +100,7 @@ var variantSettings = []VariantSetting{
 	{"gp-pick", "Options.GPPick", func(_ *controller.Config, o *Options, x float64) { o.GPPick = x != 0 }},
 	{"init", "Options.Init", func(_ *controller.Config, o *Options, x float64) { o.Init = int(x) }},
 	{"gp-refit", "Options.GPRefit", func(_ *controller.Config, o *Options, x float64) { o.GPRefit = int(x) }},
+	{"posterior-return", "Options.PosteriorReturn", func(_ *controller.Config, o *Options, x float64) { o.PosteriorReturn = x != 0 }},
 	{"k", "controller.Config.K (and Gamma back to its default)", func(c *controller.Config, _ *Options, x float64) { c.K, c.Gamma = int(x), 0 }},
 	{"beta-start", "controller.Config.BetaStart", func(c *controller.Config, _ *Options, x float64) { c.BetaStart = x }},
 	{"beta-end", "controller.Config.BetaEnd", func(c *controller.Config, _ *Options, x float64) { c.BetaEnd = x }},
@@ -82,7 +112,7 @@ var variantSettings = []VariantSetting{
 	{"scale-returns", "controller.Config.ScaleReturns", func(c *controller.Config, _ *Options, x float64) { c.ScaleReturns = x != 0 }},
 }
 
-// VariantSettings lists the settings a "graphenas" or "graphenas-plain" variant may change.
+// VariantSettings lists the settings a variant of a strategy on the GraphEnas loop may change.
 func VariantSettings() []VariantSetting { return append([]VariantSetting(nil), variantSettings...) }
 
 // variantNames is the comma-separated list of the settings' names.
@@ -121,9 +151,9 @@ func parseVariant(s string, o Options) (controller.Config, Options, error) {
 // AddVariants adds to factories (made by Factories(b)) the variants among names, written
 // "strategy:name=value+name=value". Every strategy takes "pick=gp" (its pick made by a Gaussian
 // process over its queries, see SurrogatePick) and "pick-top=N" (the process fitted to the N
-// cells of highest mean); "graphenas" and "graphenas-plain" also take the settings of
-// ParseVariant: "graphenas:hindsight=0+critic-steps=0" is the GraphEnas strategy with those
-// changed, for ablations ("graphenas-plain:…" changes them over PlainOptions).
+// cells of highest mean); "graphenas", "graphenas-gp", "graphenas-plain" and "gp-local" also take
+// the settings of ParseVariant: "graphenas-gp:hindsight=2+critic-steps=1" is graphenas-gp with
+// those changed, for ablations.
 func AddVariants(factories map[string]Factory, b compute.Backend, names []string) error {
 	for _, name := range names {
 		base, settings, variant := strings.Cut(name, ":")
@@ -135,19 +165,20 @@ func AddVariants(factories map[string]Factory, b compute.Backend, names []string
 			return fmt.Errorf("tabular: %s: %w", name, err)
 		}
 		f, ok := factories[base]
+		_, loop := loopOptions[base]
 		switch {
-		case (base == "graphenas" || base == "graphenas-plain") && b == nil:
+		case loop && b == nil:
 			return fmt.Errorf("tabular: %s needs a GoMLX back-end", name)
-		case (base == "graphenas" || base == "graphenas-plain") && rest != "":
-			over := DefaultOptions()
-			if base == "graphenas-plain" {
-				over = PlainOptions()
-			}
-			cfg, o, err := parseVariant(rest, over)
+		case (loop || base == "gp-local") && rest != "":
+			cfg, o, err := ParseVariant(base, rest)
 			if err != nil {
 				return err
 			}
-			f = graphEnasFactory(b, cfg, o)
+			if base == "gp-local" {
+				f = gpLocalFactory(o)
+			} else {
+				f = graphEnasFactory(base, b, cfg, o)
+			}
 		case !ok:
 			return fmt.Errorf("tabular: %s: unknown strategy %q", name, base)
 		case rest != "":
@@ -210,8 +241,11 @@ type Config struct {
 	Checkpoints []int
 	// Noise is the standard deviation, in accuracy points, added to each query.
 	Noise float64
-	// Seeds is the number of independent runs per strategy (seeds 1..Seeds).
+	// Seeds is the number of independent runs per strategy: seeds SeedOffset+1 … SeedOffset+Seeds.
 	Seeds int
+	// SeedOffset shifts the seeds, so that settings chosen on seeds 1–20 can be reported on fresh
+	// ones (e.g. 100 for seeds 101–200).
+	SeedOffset int
 	// SeedDone, when set, is called after each seed's run of a strategy (for a progress bar).
 	SeedDone func(strategy string, seed int, seconds float64)
 }
@@ -229,6 +263,8 @@ type Score struct {
 type Result struct {
 	Strategy string  `json:"strategy"`
 	Scores   []Score `json:"scores"`
+	// Seeds are the seeds run, in the order of every Score's PerSeed.
+	Seeds []int `json:"seeds"`
 	// GPFallbacks counts, over all seeds, the times a surrogate process could not be fitted and
 	// the strategy fell back to the critic or the plain pick (see GraphEnas.Fallbacks).
 	GPFallbacks int `json:"gp_fallbacks"`
@@ -237,14 +273,15 @@ type Result struct {
 // Run benchmarks one strategy: for every seed, a fresh strategy queries max(Checkpoints) cells;
 // at each checkpoint the cell it believes best is scored by its true accuracy.
 func Run(t *Table, cfg Config, name string, factory Factory) (Result, error) {
-	if len(cfg.Checkpoints) == 0 || cfg.Seeds <= 0 {
-		return Result{}, fmt.Errorf("tabular: need checkpoints and at least one seed")
+	if len(cfg.Checkpoints) == 0 || cfg.Seeds <= 0 || cfg.SeedOffset < 0 {
+		return Result{}, fmt.Errorf("tabular: need checkpoints, at least one seed and a seed offset not below 0")
 	}
 	cps := append([]int(nil), cfg.Checkpoints...)
 	sort.Ints(cps)
 	res := Result{Strategy: name}
 	perCheckpoint := make([][]float64, len(cps))
-	for seed := 1; seed <= cfg.Seeds; seed++ {
+	for seed := cfg.SeedOffset + 1; seed <= cfg.SeedOffset+cfg.Seeds; seed++ {
+		res.Seeds = append(res.Seeds, seed)
 		h := fnv.New64a()
 		h.Write([]byte(name))
 		strat, err := factory(rand.New(rand.NewPCG(uint64(seed), h.Sum64())))
@@ -314,7 +351,7 @@ func RunAll(t *Table, cfg Config, names []string, factories map[string]Factory) 
 // accuracy of its pick at every checkpoint.
 func Markdown(results []Result, cfg Config) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "NAS-Bench-201 %s, noise σ = %g, %d seeds\n\n| strategy |", cfg.Dataset, cfg.Noise, cfg.Seeds)
+	fmt.Fprintf(&b, "NAS-Bench-201 %s, noise σ = %g, seeds %d–%d\n\n| strategy |", cfg.Dataset, cfg.Noise, cfg.SeedOffset+1, cfg.SeedOffset+cfg.Seeds)
 	for _, q := range cfg.Checkpoints {
 		fmt.Fprintf(&b, " best of %d |", q)
 	}
@@ -335,4 +372,40 @@ func Markdown(results []Result, cfg Config) string {
 		}
 	}
 	return b.String()
+}
+
+// Paired is the paired comparison of two strategies run on the same seeds at one checkpoint:
+// the mean of A − B over the seeds, its standard error, and their ratio (how many standard
+// errors A is ahead).
+type Paired struct {
+	A       string  `json:"a"`
+	B       string  `json:"b"`
+	Queries int     `json:"queries"`
+	Diff    float64 `json:"diff"`
+	StdErr  float64 `json:"stderr"`
+	Z       float64 `json:"z"`
+}
+
+// PairedDiffs compares a with b (run on the same seeds and checkpoints) at every checkpoint.
+func PairedDiffs(a, b Result) ([]Paired, error) {
+	if !slices.Equal(a.Seeds, b.Seeds) || len(a.Scores) != len(b.Scores) {
+		return nil, fmt.Errorf("tabular: %s and %s were not run on the same seeds and checkpoints", a.Strategy, b.Strategy)
+	}
+	out := make([]Paired, len(a.Scores))
+	for i, sa := range a.Scores {
+		sb := b.Scores[i]
+		if sa.Queries != sb.Queries {
+			return nil, fmt.Errorf("tabular: %s and %s were scored at different checkpoints", a.Strategy, b.Strategy)
+		}
+		d, se, err := stats.PairedDiff(sa.PerSeed, sb.PerSeed)
+		if err != nil {
+			return nil, fmt.Errorf("tabular: %s − %s: %w", a.Strategy, b.Strategy, err)
+		}
+		z := 0.0
+		if se > 0 {
+			z = d / se
+		}
+		out[i] = Paired{A: a.Strategy, B: b.Strategy, Queries: sa.Queries, Diff: d, StdErr: se, Z: z}
+	}
+	return out, nil
 }

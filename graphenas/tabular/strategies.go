@@ -4,19 +4,12 @@ import (
 	"math/rand/v2"
 
 	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/strategy"
 )
 
-// Strategy searches by proposing cells one query at a time.
-type Strategy interface {
-	// Name identifies the strategy in results.
-	Name() string
-	// Next proposes the next cell to query.
-	Next() (*space.Graph, error)
-	// Observe receives the (noisy) accuracy of the cell Next proposed.
-	Observe(g *space.Graph, acc float64) error
-	// Best returns the cell the strategy believes best so far.
-	Best() *space.Graph
-}
+// Strategy searches by proposing cells one query at a time; on the table the score it observes
+// is the (noisy) accuracy in percent.
+type Strategy = strategy.Strategy
 
 // observations keeps the mean observed accuracy per cell: the belief of the baselines, which
 // pick the cell with the highest mean of its (noisy) queries.
@@ -52,10 +45,9 @@ func (o *observations) mean(k string) float64 { return o.sum[k] / float64(o.coun
 
 func (o *observations) bestGraph() *space.Graph { return o.graph[o.best] }
 
-// mutate returns g with one edge op changed to a different op, uniformly.
+// mutate returns g with one edge op changed to a different op, uniformly (strategy.RandomEdit).
 func mutate(g *space.Graph, r *rand.Rand) *space.Graph {
-	acts := space.Actions(space.NB201{}, g)
-	out, _ := space.Apply(space.NB201{}, g, acts[r.IntN(len(acts))])
+	out, _ := strategy.RandomEdit(space.NB201{}, g, r)
 	return out
 }
 
@@ -83,24 +75,22 @@ func (s *Random) Observe(g *space.Graph, acc float64) error {
 // Best implements Strategy.
 func (s *Random) Best() *space.Graph { return s.obs.bestGraph() }
 
-// Evolution is regularized evolution (Real et al. 2019, arXiv:1802.01548): a population of the
-// most recent Population cells; each child mutates one op of the best of Sample random members;
-// the oldest member dies.
+// Evolution is regularized evolution, strategy.Population: the one implementation the
+// supergraph search uses too (population strategy.DefaultPopulation, tournament
+// strategy.DefaultSample drawn with replacement, as in Real et al. 2019).
 type Evolution struct {
-	Population, Sample int
-	r                  *rand.Rand
-	obs                *observations
-	pop                []member
+	r   *rand.Rand
+	obs *observations
+	pop *strategy.Population
 }
 
-type member struct {
-	g   *space.Graph
-	acc float64
-}
-
-// NewEvolution returns regularized evolution with population 20 and sample 5.
+// NewEvolution returns regularized evolution with the default population and sample.
 func NewEvolution(r *rand.Rand) *Evolution {
-	return &Evolution{Population: 20, Sample: 5, r: r, obs: newObservations()}
+	pop, err := strategy.NewPopulation(strategy.DefaultPopulation, strategy.DefaultSample)
+	if err != nil {
+		panic(err) // the defaults are valid
+	}
+	return &Evolution{r: r, obs: newObservations(), pop: pop}
 }
 
 // Name implements Strategy.
@@ -108,26 +98,14 @@ func (s *Evolution) Name() string { return "evolution" }
 
 // Next implements Strategy.
 func (s *Evolution) Next() (*space.Graph, error) {
-	if len(s.pop) < s.Population {
-		return space.NB201{}.Random(s.r), nil
-	}
-	var parent member
-	for k := 0; k < s.Sample; k++ {
-		m := s.pop[s.r.IntN(len(s.pop))]
-		if k == 0 || m.acc > parent.acc {
-			parent = m
-		}
-	}
-	return mutate(parent.g, s.r), nil
+	g, _, _ := s.pop.Child(space.NB201{}, s.r)
+	return g, nil
 }
 
 // Observe implements Strategy.
 func (s *Evolution) Observe(g *space.Graph, acc float64) error {
 	s.obs.add(g, acc)
-	s.pop = append(s.pop, member{g, acc})
-	if len(s.pop) > s.Population {
-		s.pop = s.pop[1:]
-	}
+	s.pop.Add(g, acc)
 	return nil
 }
 

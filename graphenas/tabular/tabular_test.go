@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -68,8 +69,9 @@ func TestBaselinesReproduceReferencePoints(t *testing.T) {
 	// 93.86, evolution 94.25, local 94.31. With 60 seeds the standard error is about 0.03–0.05.
 	cfg := Config{Dataset: CIFAR10, Checkpoints: []int{100}, Seeds: 60}
 	want := map[string]float64{"random": 93.86, "evolution": 94.25, "local": 94.31}
-	for name, f := range Factories(nil) {
-		res, err := Run(tab, cfg, name, f)
+	f := Factories(nil)
+	for name := range want {
+		res, err := Run(tab, cfg, name, f[name])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +136,7 @@ func TestRunAllAndMarkdown(t *testing.T) {
 }
 
 func TestParseVariant(t *testing.T) {
-	cfg, o, err := ParseVariant("proposals=4+uniform=3+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+init=5+gp-refit=1+gp-belief=0+k=3+scale-returns=0+entropy=0")
+	cfg, o, err := ParseVariant("graphenas-gp", "proposals=4+uniform=3+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+init=5+gp-refit=1+gp-belief=0+k=3+scale-returns=0+entropy=0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,21 +147,29 @@ func TestParseVariant(t *testing.T) {
 	if cfg.K != 3 || cfg.ScaleReturns || cfg.EntropyBonus != 0 || !cfg.Replay {
 		t.Errorf("controller settings %+v", cfg)
 	}
-	if cfg, o, err := ParseVariant(""); err != nil || o != DefaultOptions() || cfg != TabularControllerConfig() {
-		t.Errorf("empty variant: %+v %+v %v", cfg, o, err)
+	for base, want := range map[string]Options{"graphenas": OwnOptions(), "graphenas-gp": GPOptions(), "graphenas-plain": PlainOptions(), "gp-local": GPLocalOptions()} {
+		if cfg, o, err := ParseVariant(base, ""); err != nil || o != want || cfg != TabularControllerConfig() {
+			t.Errorf("%s, empty variant: %+v %+v %v", base, cfg, o, err)
+		}
+	}
+	if _, _, err := ParseVariant("gp-local", "entropy=0"); err == nil || !strings.Contains(err.Error(), "no controller") {
+		t.Errorf("gp-local with a controller setting: %v", err)
+	}
+	if _, _, err := ParseVariant("evolution", "proposals=2"); err == nil {
+		t.Error("evolution took loop settings")
 	}
 	for _, bad := range []string{"annealing=1", "proposals", "proposals=many", "smooth=10", "revisit=5", "restart-kick=2"} {
-		if _, _, err := ParseVariant(bad); err == nil {
+		if _, _, err := ParseVariant("graphenas", bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
 	}
 	// The error names every setting, from the same list the parser reads; each one parses.
-	_, _, err = ParseVariant("annealing=1")
+	_, _, err = ParseVariant("graphenas", "annealing=1")
 	for _, vs := range VariantSettings() {
 		if !strings.Contains(err.Error(), vs.Name) {
 			t.Errorf("the unknown-setting error does not name %q: %v", vs.Name, err)
 		}
-		if _, _, err := ParseVariant(vs.Name + "=1"); err != nil {
+		if _, _, err := ParseVariant("graphenas", vs.Name+"=1"); err != nil {
 			t.Errorf("%s=1: %v", vs.Name, err)
 		}
 	}
@@ -332,7 +342,7 @@ func TestAddVariantsPick(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", bad, err, want)
 		}
 	}
-	if _, o, err := ParseVariant("gp-screen=0+proposals=8"); err != nil || o.GPScreen || !o.GPPick || o.Proposals != 8 {
+	if _, o, err := ParseVariant("graphenas-gp", "gp-screen=0+proposals=8"); err != nil || o.GPScreen || !o.GPPick || o.Proposals != 8 {
 		t.Errorf("gp-screen=0+proposals=8: %+v %v", o, err)
 	}
 	if _, o, err := parseVariant("gp-pick=1", PlainOptions()); err != nil || o.GPScreen || !o.GPPick || o.Proposals != 1 {
@@ -347,7 +357,7 @@ func TestAddVariantsPick(t *testing.T) {
 // still climbs to a good cell in 60 queries, reproducibly.
 func TestGraphEnasGPBelief(t *testing.T) {
 	tab := loadTable(t)
-	name := "graphenas:proposals=8+gp-belief=1+restart-screen=64"
+	name := "graphenas-gp:proposals=8+gp-belief=1+restart-screen=64"
 	variant := variantFactory(t, name)
 	cfg := Config{Dataset: CIFAR10, Checkpoints: []int{60}, Seeds: 1, Noise: 0.5}
 	a, err := Run(tab, cfg, name, variant)
@@ -375,7 +385,7 @@ func TestGraphEnasDefaultClimbsFromBelief(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewGraphEnas(b, TabularControllerConfig(), DefaultOptions(), rand.New(rand.NewPCG(1, 2)))
+	s, err := NewGraphEnas(b, TabularControllerConfig(), GPOptions(), rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +453,7 @@ func TestGraphEnasMixesUniformProposals(t *testing.T) {
 	cfg := TabularControllerConfig()
 	cfg.BetaStart, cfg.BetaEnd = 2, 2
 	for _, tc := range []struct{ proposals, uniform, wantFlat int }{{16, 8, 8}, {16, 0, 0}, {4, 9, 4}, {5, -1, 0}} {
-		opts := DefaultOptions()
+		opts := GPOptions()
 		opts.Proposals, opts.Uniform = tc.proposals, tc.uniform
 		s, err := NewGraphEnas(b, cfg, opts, rand.New(rand.NewPCG(5, 6)))
 		if err != nil {
@@ -534,5 +544,61 @@ func TestSurrogateFallbacksAreCounted(t *testing.T) {
 	md := Markdown([]Result{{Strategy: "x", Scores: []Score{{Queries: 5, Mean: 90}}, GPFallbacks: 3}}, Config{Dataset: CIFAR10, Checkpoints: []int{5}, Seeds: 1})
 	if !strings.Contains(md, "x: the surrogate process could not be fitted 3 times") {
 		t.Errorf("Markdown does not report the fallbacks:\n%s", md)
+	}
+}
+
+// gp-local is the surrogate-process loop without a controller: it runs without a back-end,
+// reproducibly, climbs under noise, and refuses options that need the critic or the actor.
+func TestGPLocal(t *testing.T) {
+	tab := loadTable(t)
+	f := Factories(nil)
+	if _, ok := f["graphenas-gp"]; ok {
+		t.Error("graphenas-gp listed without a back-end")
+	}
+	cfg := Config{Dataset: CIFAR10, Checkpoints: []int{30, 60}, Seeds: 3, SeedOffset: 100, Noise: 0.5}
+	a, err := Run(tab, cfg, "gp-local", f["gp-local"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Run(tab, cfg, "gp-local", f["gp-local"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Seeds, []int{101, 102, 103}) || !slices.Equal(a.Scores[1].PerSeed, again.Scores[1].PerSeed) {
+		t.Errorf("seeds %v, per seed %v then %v", a.Seeds, a.Scores[1].PerSeed, again.Scores[1].PerSeed)
+	}
+	// 60 noisy queries find a cell well above the table's median (90.75).
+	if a.Scores[1].Mean < 93 {
+		t.Errorf("gp-local, best of 60 at σ 0.5: %.2f", a.Scores[1].Mean)
+	}
+	o := GPLocalOptions()
+	o.Uniform = 8
+	if _, err := NewGPLocal(o, rand.New(rand.NewPCG(1, 2))); err == nil {
+		t.Error("gp-local took actor proposals")
+	}
+	if err := AddVariants(f, nil, []string{"gp-local:proposals=4+pick=gp"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(tab, Config{Dataset: CIFAR10, Checkpoints: []int{20}, Seeds: 1}, "gp-local:proposals=4+pick=gp", f["gp-local:proposals=4+pick=gp"])
+	if err != nil || res.Scores[0].Mean < 90 {
+		t.Errorf("gp-local:proposals=4+pick=gp: %+v, %v", res, err)
+	}
+}
+
+// Paired differences are computed per seed, and refused for results of other seeds.
+func TestPairedDiffs(t *testing.T) {
+	a := Result{Strategy: "a", Seeds: []int{1, 2, 3}, Scores: []Score{{Queries: 10, PerSeed: []float64{94, 93, 92}}}}
+	b := Result{Strategy: "b", Seeds: []int{1, 2, 3}, Scores: []Score{{Queries: 10, PerSeed: []float64{93, 93, 90}}}}
+	ps, err := PairedDiffs(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Differences 1, 0, 2: mean 1, std 1, standard error 1/√3.
+	if p := ps[0]; p.Queries != 10 || math.Abs(p.Diff-1) > 1e-12 || math.Abs(p.StdErr-1/math.Sqrt(3)) > 1e-12 || math.Abs(p.Z-math.Sqrt(3)) > 1e-9 {
+		t.Errorf("paired %+v", p)
+	}
+	b.Seeds = []int{4, 5, 6}
+	if _, err := PairedDiffs(a, b); err == nil {
+		t.Error("paired results of different seeds")
 	}
 }

@@ -23,8 +23,10 @@ func runTabular(args []string) error {
 	dataset := fs.String("dataset", "cifar10", "cifar10, cifar100 or imagenet16")
 	queries := fs.String("queries", "100,200", "query counts at which to score each strategy's pick")
 	seeds := fs.Int("seeds", 20, "independent runs per strategy")
+	seedOffset := fs.Int("seed-offset", 0, "run seeds offset+1 … offset+seeds (e.g. 100 with --seeds 100: the fresh seeds 101–200)")
 	noise := fs.Float64("noise", 0, "standard deviation of the Gaussian noise added to each query, in accuracy points")
-	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies: random, evolution, local, graphenas, graphenas-plain (without the surrogate process), original (faithful mode), or a variant for ablations: graphenas:scale-returns=0+proposals=8 (settings joined by +, see tabular.ParseVariant), evolution:pick=gp (any strategy, its pick made by the surrogate process)")
+	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies: random, evolution, local, gp-local (surrogate-process local search, uniform proposals), graphenas (the actor proposes, the critic screens and picks), graphenas-gp (the actor proposes to the surrogate process), graphenas-plain (one actor proposal per query), original (faithful mode), or a variant: graphenas-gp:scale-returns=0+proposals=8 (settings joined by +, see tabular.ParseVariant), evolution:pick=gp (any strategy, its pick made by the surrogate process)")
+	versus := fs.String("versus", "", "paired comparisons to print, A/B joined by commas (e.g. graphenas-gp/gp-local): the mean over seeds of A − B and its standard error")
 	asJSON := fs.Bool("json", false, "print one JSON object keyed by strategy")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -42,8 +44,12 @@ func runTabular(args []string) error {
 		cps = append(cps, n)
 	}
 	sort.Ints(cps)
-	if *seeds <= 0 || *noise < 0 {
-		return fmt.Errorf("tabular: --seeds must be positive and --noise not negative")
+	if *seeds <= 0 || *noise < 0 || *seedOffset < 0 {
+		return fmt.Errorf("tabular: --seeds must be positive, --noise and --seed-offset not negative")
+	}
+	pairs, err := parseVersus(*versus, *strategies)
+	if err != nil {
+		return err
 	}
 	table, err := tabular.Load(*bench)
 	if err != nil {
@@ -62,21 +68,23 @@ func runTabular(args []string) error {
 	if err := tabular.AddVariants(factories, b, strings.Split(*strategies, ",")); err != nil {
 		return err
 	}
-	cfg := tabular.Config{Dataset: d, Checkpoints: cps, Noise: *noise, Seeds: *seeds}
+	cfg := tabular.Config{Dataset: d, Checkpoints: cps, Noise: *noise, Seeds: *seeds, SeedOffset: *seedOffset}
 	out := map[string]map[string]any{}
+	byName := map[string]tabular.Result{}
 	var names []string
 	for _, name := range strings.Split(*strategies, ",") {
 		name = strings.TrimSpace(name)
 		bar := progress.New(os.Stderr, "tabular "+name+" on "+string(d), *seeds)
 		cfg.SeedDone = func(_ string, seed int, seconds float64) {
-			bar.Update(seed, fmt.Sprintf("seed %d took %.0f s", seed, seconds))
+			bar.Update(seed-*seedOffset, fmt.Sprintf("seed %d took %.0f s", seed, seconds))
 		}
 		results, err := tabular.RunAll(table, cfg, []string{name}, factories)
 		if err != nil {
 			return err
 		}
 		res := results[0]
-		entry := map[string]any{"scores": res.Scores, "gp_fallbacks": res.GPFallbacks}
+		byName[name] = res
+		entry := map[string]any{"scores": res.Scores, "seeds": res.Seeds, "gp_fallbacks": res.GPFallbacks}
 		for _, s := range res.Scores {
 			entry[fmt.Sprintf("best%d_mean", s.Queries)] = s.Mean
 			entry[fmt.Sprintf("best%d_std", s.Queries)] = s.Std
@@ -85,13 +93,24 @@ func runTabular(args []string) error {
 		out[name] = entry
 		names = append(names, name)
 	}
+	var paired []tabular.Paired
+	for _, p := range pairs {
+		ps, err := tabular.PairedDiffs(byName[p[0]], byName[p[1]])
+		if err != nil {
+			return err
+		}
+		paired = append(paired, ps...)
+	}
 	if *asJSON {
+		if len(paired) > 0 {
+			out["paired"] = map[string]any{"diffs": paired}
+		}
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
 	best, _ := table.Best(d)
-	fmt.Printf("NAS-Bench-201 %s, noise σ=%g, %d seeds; optimum %.2f\n", d, *noise, *seeds, best)
+	fmt.Printf("NAS-Bench-201 %s, noise σ=%g, seeds %d–%d; optimum %.2f\n", d, *noise, *seedOffset+1, *seedOffset+*seeds, best)
 	fmt.Printf("%-12s", "strategy")
 	for _, q := range cps {
 		fmt.Printf("  best-of-%-4d mean ± std (stderr)", q)
@@ -104,10 +123,33 @@ func runTabular(args []string) error {
 		}
 		fmt.Println()
 	}
+	for _, p := range paired {
+		fmt.Printf("paired, best of %d: %s − %s = %+.3f (standard error %.3f, %+.2f SE)\n", p.Queries, p.A, p.B, p.Diff, p.StdErr, p.Z)
+	}
 	for _, name := range names {
 		if n := out[name]["gp_fallbacks"].(int); n > 0 {
 			fmt.Printf("%s: the surrogate process could not be fitted %d times (the critic or the plain pick stood in)\n", name, n)
 		}
 	}
 	return nil
+}
+
+// parseVersus reads --versus, "A/B,C/D", checking that every side is among the strategies run.
+func parseVersus(versus, strategies string) ([][2]string, error) {
+	if versus == "" {
+		return nil, nil
+	}
+	run := map[string]bool{}
+	for _, name := range strings.Split(strategies, ",") {
+		run[strings.TrimSpace(name)] = true
+	}
+	var pairs [][2]string
+	for _, p := range strings.Split(versus, ",") {
+		a, b, ok := strings.Cut(strings.TrimSpace(p), "/")
+		if !ok || !run[a] || !run[b] || a == b {
+			return nil, fmt.Errorf("tabular: --versus %q: want A/B with two different strategies of --strategies", p)
+		}
+		pairs = append(pairs, [2]string{a, b})
+	}
+	return pairs, nil
 }
