@@ -10,24 +10,31 @@ import (
 	"testing"
 )
 
-// TestTabularCommand runs the tabular command in-process on the table that ships with the
-// repository (no --bench): the JSON has the keys the issue asks for, a variant name is accepted,
-// and a bad strategy is an error that names the known ones.
-func TestTabularCommand(t *testing.T) {
+// tabularOutput runs the tabular command in-process with args and returns what it printed.
+func tabularOutput(t *testing.T, args ...string) []byte {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	stdout := os.Stdout
 	os.Stdout = w
-	runErr := runTabular([]string{"--seeds", "3", "--queries", "10,20", "--noise", "0.5",
-		"--strategies", "random,evolution:pick=gp", "--json"})
+	runErr := runTabular(args)
 	os.Stdout = stdout
 	w.Close()
 	raw, _ := io.ReadAll(r)
 	if runErr != nil {
 		t.Fatal(runErr)
 	}
+	return raw
+}
+
+// TestTabularCommand runs the tabular command in-process on the table that ships with the
+// repository (no --bench): the JSON has the keys the issue asks for, a variant name is accepted,
+// and a bad strategy is an error that names the known ones.
+func TestTabularCommand(t *testing.T) {
+	raw := tabularOutput(t, "--seeds", "3", "--queries", "10,20", "--noise", "0.5",
+		"--strategies", "random,evolution:pick=gp", "--json")
 	var got map[string]map[string]any
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("%v\n%s", err, raw)
@@ -47,7 +54,7 @@ func TestTabularCommand(t *testing.T) {
 			t.Errorf("%s gp_fallbacks = %v, want a count", name, got[name]["gp_fallbacks"])
 		}
 	}
-	err = runTabular([]string{"--seeds", "1", "--strategies", "annealing"})
+	err := runTabular([]string{"--seeds", "1", "--strategies", "annealing"})
 	if err == nil || !strings.Contains(err.Error(), "known:") {
 		t.Errorf("unknown strategy: error %v", err)
 	}
@@ -56,20 +63,8 @@ func TestTabularCommand(t *testing.T) {
 // --seed-offset runs fresh seeds, and --versus prints the paired difference computed from the
 // per-seed results of the two strategies; a pair naming a strategy not run is refused.
 func TestTabularSeedOffsetAndVersus(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = w
-	runErr := runTabular([]string{"--seeds", "4", "--seed-offset", "100", "--queries", "20", "--noise", "0.5",
-		"--strategies", "random,evolution", "--versus", "evolution/random", "--json"})
-	os.Stdout = stdout
-	w.Close()
-	raw, _ := io.ReadAll(r)
-	if runErr != nil {
-		t.Fatal(runErr)
-	}
+	raw := tabularOutput(t, "--seeds", "4", "--seed-offset", "100", "--queries", "20", "--noise", "0.5",
+		"--strategies", "random,evolution", "--versus", "evolution/random", "--json")
 	var got struct {
 		Random, Evolution struct {
 			Seeds  []int `json:"seeds"`
