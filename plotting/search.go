@@ -36,10 +36,16 @@ func ValAccuracyCurve(recs []search.StepRecord) string {
 // rawAndAverage draws one value per step, thin in rawColor, and its moving average, thick in avgColor.
 func rawAndAverage(recs []search.StepRecord, value func(search.StepRecord) float64, title, ylabel, rawColor, avgColor string) string {
 	xs, ys := column(recs, value)
-	w := defaultWindow(len(recs))
-	return Chart{Title: title, XLabel: "step", YLabel: ylabel,
-		Series: []Series{{Name: "raw", X: xs, Y: ys, Color: rawColor, Width: 1},
-			{Name: fmt.Sprintf("moving average (%d steps)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: avgColor, Width: 2.2}}}.SVG()
+	return withAverage(xs, ys, title, ylabel, "raw", "moving average (%d steps)", rawColor, avgColor)
+}
+
+// withAverage draws ys against the steps xs, thin in light and named rawName, with its moving
+// average (window defaultWindow(len(xs)), named by avgName's %d) thick in dark.
+func withAverage(xs, ys []float64, title, yLabel, rawName, avgName, light, dark string) string {
+	w := defaultWindow(len(xs))
+	return Chart{Title: title, XLabel: "step", YLabel: yLabel,
+		Series: []Series{{Name: rawName, X: xs, Y: ys, Color: light, Width: 1},
+			{Name: fmt.Sprintf(avgName, w), X: xs, Y: stats.MovingAverage(ys, w), Color: dark, Width: 2.2}}}.SVG()
 }
 
 // TrainingCurve draws the training batches and the training loss per step.
@@ -126,10 +132,7 @@ func perStepChart(recs []search.StepRecord, value func(search.StepRecord) float6
 			xs, ys = append(xs, float64(r.Step)), append(ys, v)
 		}
 	}
-	w := defaultWindow(len(xs))
-	return Chart{Title: title, XLabel: "step", YLabel: yLabel,
-		Series: []Series{{Name: "per step", X: xs, Y: ys, Color: light, Width: 1},
-			{Name: fmt.Sprintf("moving average (%d)", w), X: xs, Y: stats.MovingAverage(ys, w), Color: dark, Width: 2.2}}}.SVG()
+	return withAverage(xs, ys, title, yLabel, "per step", "moving average (%d)", light, dark)
 }
 
 // OpUsage draws how many live nodes use each op at each step, as a heat map.
