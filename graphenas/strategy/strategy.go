@@ -1,8 +1,10 @@
-// Package strategy holds what the two searches share: the Strategy interface a tabular
-// benchmark drives one query at a time, the one uniformly random edit (RandomEdit), and the one
-// regularized evolution (Population, after Real et al. 2019), so that "random edits" and
-// "evolution" mean the same algorithm on the NAS-Bench-201 table (package tabular) and on the
-// shared-weight supergraph (package search).
+// Package strategy holds the search strategies, written once for every search space: the
+// Strategy interface a search drives one query at a time, the baselines (random search,
+// regularized evolution after Real et al. 2019, local search), the GraphEnas loops around the
+// controller and the surrogate process (GraphEnas: "graphenas", "graphenas-gp", "gp-local", …),
+// and the names they are known by (Factories, ParseVariant). The NAS-Bench-201 table (package
+// tabular) and the shared-weight supergraph (package search) drive the same strategies, so a
+// name means the same algorithm on both.
 package strategy
 
 import (

@@ -7,231 +7,20 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
 
-	"github.com/graphenas/graphenas/graphenas/controller"
+	"github.com/graphenas/graphenas/graphenas/space"
 	"github.com/graphenas/graphenas/graphenas/stats"
+	"github.com/graphenas/graphenas/graphenas/strategy"
 )
 
-// Factory makes a fresh strategy for one seed's run, drawing from r.
-type Factory func(r *rand.Rand) (Strategy, error)
-
-// Factories returns the strategies known by name: the baselines ("random", "evolution",
-// "local", and "gp-local", the surrogate-process local search with uniform proposals), and with a
-// GoMLX back-end the strategies with the controller: "graphenas" (GraphEnas's own components,
-// OwnOptions), "graphenas-gp" (the actor proposing to the surrogate process, GPOptions),
-// "graphenas-plain" (one actor proposal per query, PlainOptions) and "original" (the faithful
-// mode of the plain loop).
-func Factories(b compute.Backend) map[string]Factory {
-	f := map[string]Factory{
-		"random":    func(r *rand.Rand) (Strategy, error) { return NewRandom(r), nil },
-		"evolution": func(r *rand.Rand) (Strategy, error) { return NewEvolution(r), nil },
-		"local":     func(r *rand.Rand) (Strategy, error) { return NewLocalSearch(r), nil },
-		"gp-local":  gpLocalFactory(GPLocalOptions()),
-	}
-	if b != nil {
-		for name, opts := range loopOptions {
-			f[name] = graphEnasFactory(name, b, TabularControllerConfig(), opts())
-		}
-		f["original"] = graphEnasFactory("original", b, controller.FaithfulConfig(), Options{})
-	}
-	return f
-}
-
-// loopOptions are the loop options of each strategy that runs the GraphEnas loop with the
-// tabular controller, by name: the options its variants change.
-var loopOptions = map[string]func() Options{
-	"graphenas":       OwnOptions,
-	"graphenas-gp":    GPOptions,
-	"graphenas-plain": PlainOptions,
-}
-
-func graphEnasFactory(name string, b compute.Backend, cfg controller.Config, opts Options) Factory {
-	return func(r *rand.Rand) (Strategy, error) { return newGraphEnas(name, b, cfg, opts, r) }
-}
-
-func gpLocalFactory(opts Options) Factory {
-	return func(r *rand.Rand) (Strategy, error) { return NewGPLocal(opts, r) }
-}
-
-// ParseVariant reads changes to the strategy base ("graphenas", "graphenas-gp",
-// "graphenas-plain" or "gp-local") written "name=value+name=value", over TabularControllerConfig
-// and the base's options; the names are those of VariantSettings (booleans are 0 or 1). E.g.
-// ParseVariant("graphenas-gp", "scale-returns=0") is graphenas-gp without return scaling.
-func ParseVariant(base, settings string) (controller.Config, Options, error) {
-	over, ok := loopOptions[base]
-	if base == "gp-local" {
-		over, ok = GPLocalOptions, true
-	}
-	if !ok {
-		return controller.Config{}, Options{}, fmt.Errorf("tabular: %s takes no loop settings (graphenas, graphenas-gp, graphenas-plain and gp-local do)", base)
-	}
-	cfg, o, err := parseVariant(settings, over())
-	if err == nil && base == "gp-local" && cfg != TabularControllerConfig() {
-		err = fmt.Errorf("tabular: gp-local:%s: gp-local has no controller to configure", settings)
-	}
-	return cfg, o, err
-}
-
-// VariantSetting is one setting a variant may change: its name, what it sets, and how.
-type VariantSetting struct {
-	Name, Doc string
-	set       func(cfg *controller.Config, o *Options, num float64)
-}
-
-// variantSettings is the one list of variant settings: ParseVariant, its error message and the
-// command line's help read it.
-var variantSettings = []VariantSetting{
-	{"proposals", "Options.Proposals", func(_ *controller.Config, o *Options, x float64) { o.Proposals = int(x) }},
-	{"uniform", "Options.Uniform", func(_ *controller.Config, o *Options, x float64) { o.Uniform = int(x) }},
-	{"explore", "Options.Explore", func(_ *controller.Config, o *Options, x float64) { o.Explore = x }},
-	{"hindsight", "Options.Hindsight", func(_ *controller.Config, o *Options, x float64) { o.Hindsight = int(x) }},
-	{"critic-steps", "Options.CriticSteps", func(_ *controller.Config, o *Options, x float64) { o.CriticSteps = int(x) }},
-	{"restart-screen", "Options.RestartScreen", func(_ *controller.Config, o *Options, x float64) { o.RestartScreen = int(x) }},
-	{"confirm", "Options.Confirm", func(_ *controller.Config, o *Options, x float64) { o.Confirm = int(x) }},
-	{"gp-screen", "Options.GPScreen", func(_ *controller.Config, o *Options, x float64) { o.GPScreen = x != 0 }},
-	{"gp-belief", "Options.GPBelief (on also turns gp-screen on)", func(_ *controller.Config, o *Options, x float64) {
-		o.GPBelief, o.GPScreen = x != 0, o.GPScreen || x != 0
-	}},
-	{"gp-pick", "Options.GPPick", func(_ *controller.Config, o *Options, x float64) { o.GPPick = x != 0 }},
-	{"init", "Options.Init", func(_ *controller.Config, o *Options, x float64) { o.Init = int(x) }},
-	{"gp-refit", "Options.GPRefit", func(_ *controller.Config, o *Options, x float64) { o.GPRefit = int(x) }},
-	{"posterior-return", "Options.PosteriorReturn", func(_ *controller.Config, o *Options, x float64) { o.PosteriorReturn = x != 0 }},
-	{"k", "controller.Config.K (and Gamma back to its default)", func(c *controller.Config, _ *Options, x float64) { c.K, c.Gamma = int(x), 0 }},
-	{"beta-start", "controller.Config.BetaStart", func(c *controller.Config, _ *Options, x float64) { c.BetaStart = x }},
-	{"beta-end", "controller.Config.BetaEnd", func(c *controller.Config, _ *Options, x float64) { c.BetaEnd = x }},
-	{"beta-steps", "controller.Config.BetaSteps", func(c *controller.Config, _ *Options, x float64) { c.BetaSteps = int(x) }},
-	{"entropy", "controller.Config.EntropyBonus", func(c *controller.Config, _ *Options, x float64) { c.EntropyBonus = x }},
-	{"replay", "controller.Config.Replay", func(c *controller.Config, _ *Options, x float64) { c.Replay = x != 0 }},
-	{"baseline", "controller.Config.Baseline", func(c *controller.Config, _ *Options, x float64) { c.Baseline = x != 0 }},
-	{"all-actions", "controller.Config.AllActions", func(c *controller.Config, _ *Options, x float64) { c.AllActions = x != 0 }},
-	{"scale-returns", "controller.Config.ScaleReturns", func(c *controller.Config, _ *Options, x float64) { c.ScaleReturns = x != 0 }},
-}
-
-// VariantSettings lists the settings a variant of a strategy on the GraphEnas loop may change.
-func VariantSettings() []VariantSetting { return append([]VariantSetting(nil), variantSettings...) }
-
-// variantNames is the comma-separated list of the settings' names.
-func variantNames() string {
-	names := make([]string, len(variantSettings))
-	for i, v := range variantSettings {
-		names[i] = v.Name
-	}
-	return strings.Join(names, ", ")
-}
-
-// parseVariant is ParseVariant over the loop options o.
-func parseVariant(s string, o Options) (controller.Config, Options, error) {
-	cfg := TabularControllerConfig()
-	if s == "" {
-		return cfg, o, nil
-	}
-	for _, kv := range strings.Split(s, "+") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return cfg, o, fmt.Errorf("tabular: setting %q: want name=value", kv)
-		}
-		num, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return cfg, o, fmt.Errorf("tabular: setting %q: %w", kv, err)
-		}
-		i := slices.IndexFunc(variantSettings, func(vs VariantSetting) bool { return vs.Name == k })
-		if i < 0 {
-			return cfg, o, fmt.Errorf("tabular: unknown setting %q (known: %s)", k, variantNames())
-		}
-		variantSettings[i].set(&cfg, &o, num)
-	}
-	return cfg, o, nil
-}
-
-// AddVariants adds to factories (made by Factories(b)) the variants among names, written
-// "strategy:name=value+name=value". Every strategy takes "pick=gp" (its pick made by a Gaussian
-// process over its queries, see SurrogatePick) and "pick-top=N" (the process fitted to the N
-// cells of highest mean); "graphenas", "graphenas-gp", "graphenas-plain" and "gp-local" also take
-// the settings of ParseVariant: "graphenas-gp:hindsight=2+critic-steps=1" is graphenas-gp with
-// those changed, for ablations.
-func AddVariants(factories map[string]Factory, b compute.Backend, names []string) error {
-	for _, name := range names {
-		base, settings, variant := strings.Cut(name, ":")
-		if !variant {
-			continue
-		}
-		gpPick, top, rest, err := cutPick(settings)
-		if err != nil {
-			return fmt.Errorf("tabular: %s: %w", name, err)
-		}
-		f, ok := factories[base]
-		_, loop := loopOptions[base]
-		switch {
-		case loop && b == nil:
-			return fmt.Errorf("tabular: %s needs a GoMLX back-end", name)
-		case (loop || base == "gp-local") && rest != "":
-			cfg, o, err := ParseVariant(base, rest)
-			if err != nil {
-				return err
-			}
-			if base == "gp-local" {
-				f = gpLocalFactory(o)
-			} else {
-				f = graphEnasFactory(base, b, cfg, o)
-			}
-		case !ok:
-			return fmt.Errorf("tabular: %s: unknown strategy %q", name, base)
-		case rest != "":
-			return fmt.Errorf("tabular: %s: %s takes only pick=gp and pick-top=N", name, base)
-		}
-		if gpPick {
-			inner := f
-			f = func(r *rand.Rand) (Strategy, error) {
-				s, err := inner(r)
-				if err != nil {
-					return nil, err
-				}
-				return NewSurrogatePick(s, top), nil
-			}
-		}
-		factories[name] = f
-	}
-	return nil
-}
-
-// cutPick takes the pick settings out of "name=value+…": whether pick=gp is asked for, the
-// pick-top count, and the other settings.
-func cutPick(settings string) (gp bool, top int, rest string, err error) {
-	var others []string
-	for _, kv := range strings.Split(settings, "+") {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "pick":
-			if v != "gp" && v != "mean" {
-				return false, 0, "", fmt.Errorf("pick=%s: want pick=gp or pick=mean", v)
-			}
-			gp = v == "gp"
-		case "pick-top":
-			if top, err = strconv.Atoi(v); err != nil || top < 0 {
-				return false, 0, "", fmt.Errorf("pick-top=%s: want a count", v)
-			}
-		default:
-			if kv != "" {
-				others = append(others, kv)
-			}
-		}
-	}
-	return gp, top, strings.Join(others, "+"), nil
-}
-
-// TabularControllerConfig is the controller configuration of the "graphenas" strategy: the
-// defaults, except that an edit is credited with its own effect only (K = 1). Every query here is
-// a trial edit of the incumbent, not a step of a walk, so the later steps that K = 10 would add
-// to its return belong to other, unrelated trials.
-func TabularControllerConfig() controller.Config {
-	cfg := controller.DefaultConfig()
-	cfg.K = 1
-	return cfg
+// Factories returns the strategies known by name (strategy.Factories) on the NAS-Bench-201
+// cell space; those with the controller only with a back-end b.
+func Factories(b compute.Backend) map[string]strategy.Factory {
+	return strategy.Factories(space.NB201{}, b)
 }
 
 // Config is one benchmark: the data set, query checkpoints, noise and seeds.
@@ -272,7 +61,7 @@ type Result struct {
 
 // Run benchmarks one strategy: for every seed, a fresh strategy queries max(Checkpoints) cells;
 // at each checkpoint the cell it believes best is scored by its true accuracy.
-func Run(t *Table, cfg Config, name string, factory Factory) (Result, error) {
+func Run(t *Table, cfg Config, name string, factory strategy.Factory) (Result, error) {
 	if len(cfg.Checkpoints) == 0 || cfg.Seeds <= 0 || cfg.SeedOffset < 0 {
 		return Result{}, fmt.Errorf("tabular: need checkpoints, at least one seed and a seed offset not below 0")
 	}
@@ -312,7 +101,7 @@ func Run(t *Table, cfg Config, name string, factory Factory) (Result, error) {
 				next++
 			}
 		}
-		res.GPFallbacks += Fallbacks(strat)
+		res.GPFallbacks += strategy.Fallbacks(strat)
 		if cfg.SeedDone != nil {
 			cfg.SeedDone(name, seed, time.Since(start).Seconds())
 		}
@@ -326,7 +115,7 @@ func Run(t *Table, cfg Config, name string, factory Factory) (Result, error) {
 }
 
 // RunAll runs the named strategies of factories one after the other (see Run).
-func RunAll(t *Table, cfg Config, names []string, factories map[string]Factory) ([]Result, error) {
+func RunAll(t *Table, cfg Config, names []string, factories map[string]strategy.Factory) ([]Result, error) {
 	var out []Result
 	for _, name := range names {
 		f, ok := factories[name]

@@ -13,6 +13,8 @@ import (
 
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/progress"
+	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/strategy"
 	"github.com/graphenas/graphenas/graphenas/tabular"
 )
 
@@ -25,7 +27,7 @@ func runTabular(args []string) error {
 	seeds := fs.Int("seeds", 20, "independent runs per strategy")
 	seedOffset := fs.Int("seed-offset", 0, "run seeds offset+1 … offset+seeds (e.g. 100 with --seeds 100: the fresh seeds 101–200)")
 	noise := fs.Float64("noise", 0, "standard deviation of the Gaussian noise added to each query, in accuracy points")
-	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies: random, evolution, local, gp-local (surrogate-process local search, uniform proposals), graphenas (the actor proposes, the critic screens and picks), graphenas-gp (the actor proposes to the surrogate process), graphenas-plain (one actor proposal per query), original (faithful mode), or a variant: graphenas-gp:scale-returns=0+proposals=8 (settings joined by +, see tabular.ParseVariant), evolution:pick=gp (any strategy, its pick made by the surrogate process)")
+	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies: random, evolution, local, gp-local (surrogate-process local search, uniform proposals), graphenas (the actor proposes, the critic screens and picks), graphenas-gp (the actor proposes to the surrogate process), graphenas-plain (one actor proposal per query), original (faithful mode), or a variant: graphenas-gp:scale-returns=0+proposals=8 (settings joined by +, see strategy.ParseVariant), evolution:pick=gp (any strategy, its pick made by the surrogate process)")
 	versus := fs.String("versus", "", "paired comparisons to print, A/B joined by commas (e.g. graphenas-gp/gp-local): the mean over seeds of A − B and its standard error")
 	asJSON := fs.Bool("json", false, "print one JSON object keyed by strategy")
 	if err := fs.Parse(args); err != nil {
@@ -65,7 +67,7 @@ func runTabular(args []string) error {
 		fmt.Fprintf(os.Stderr, "tabular: controller on %s (%s)\n", choice.Name, choice.Reason)
 	}
 	factories := tabular.Factories(b)
-	if err := tabular.AddVariants(factories, b, strings.Split(*strategies, ",")); err != nil {
+	if err := strategy.AddVariants(factories, space.NB201{}, b, strings.Split(*strategies, ",")); err != nil {
 		return err
 	}
 	cfg := tabular.Config{Dataset: d, Checkpoints: cps, Noise: *noise, Seeds: *seeds, SeedOffset: *seedOffset}

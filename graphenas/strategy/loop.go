@@ -1,4 +1,4 @@
-package tabular
+package strategy
 
 import (
 	"fmt"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/space"
-	"github.com/graphenas/graphenas/graphenas/strategy"
 	"github.com/graphenas/graphenas/graphenas/surrogate"
 )
 
@@ -17,7 +16,7 @@ import (
 // "graphenas-plain" and "original"), or without it ("gp-local", NewGPLocal). From the incumbent (the best cell of the current
 // climb) the actor proposes one edit; the edited cell is queried, and the controller learns from
 // δ = log(error after) − log(error before), the error being 100 − accuracy. A better cell becomes
-// the incumbent. Around that loop, three things a tabular search needs:
+// the incumbent. Around that loop, three things a search of noisy queries needs:
 //   - no query is spent twice on one cell by accident: the actor is asked again (up to 20 times)
 //     when it proposes a cell already queried, and a climb whose incumbent has no unqueried
 //     neighbour left restarts from a random cell (as local search does);
@@ -47,6 +46,7 @@ import (
 // critic screens and picks instead, and Fallbacks counts how often that happened.
 type GraphEnas struct {
 	name string
+	sp   space.Space
 	c    *controller.Controller // nil for gp-local: uniform proposals, nothing learned
 	r    *rand.Rand
 	obs  *observations
@@ -73,7 +73,7 @@ type GraphEnas struct {
 // is only conditioned on the new queries.
 const gpRefit = 10
 
-// Options are the parts of the tabular search loop around the controller that can be switched
+// Options are the parts of the search loop around the controller that can be switched
 // off one by one (an ablation); the zero value is the plain loop: one proposal per query, random
 // restarts, the critic trained once per query.
 type Options struct {
@@ -168,39 +168,39 @@ func PlainOptions() Options {
 	return Options{Proposals: 1, Explore: 0.5}
 }
 
-// NewGraphEnas returns the GraphEnas strategy with the controller configuration cfg and the loop
-// options opts, seeded from r so that every seed of a benchmark gets its own controller.
-func NewGraphEnas(b compute.Backend, cfg controller.Config, opts Options, r *rand.Rand) (*GraphEnas, error) {
-	return newGraphEnas("graphenas", b, cfg, opts, r)
+// NewGraphEnas returns the GraphEnas strategy over sp with the controller configuration cfg and
+// the loop options opts, seeded from r so that every seed of a benchmark gets its own controller.
+func NewGraphEnas(b compute.Backend, sp space.Space, cfg controller.Config, opts Options, r *rand.Rand) (*GraphEnas, error) {
+	return newGraphEnas("graphenas", b, sp, cfg, opts, r)
 }
 
 // NewGPLocal returns the "gp-local" baseline: the loop of opts (GPLocalOptions) with every
 // proposal a uniform one-op edit and no controller, so nothing is learned from the queries but
 // the surrogate process's belief. Its Options must not ask for the critic (Hindsight,
 // CriticSteps) nor for actor proposals (Uniform below Proposals).
-func NewGPLocal(opts Options, r *rand.Rand) (*GraphEnas, error) {
+func NewGPLocal(sp space.Space, opts Options, r *rand.Rand) (*GraphEnas, error) {
 	if opts.Uniform < opts.Proposals || opts.Hindsight > 0 || opts.CriticSteps > 0 {
-		return nil, fmt.Errorf("tabular: gp-local has no controller: want uniform = proposals and no hindsight or critic steps, got %+v", opts)
+		return nil, fmt.Errorf("strategy: gp-local has no controller: want uniform = proposals and no hindsight or critic steps, got %+v", opts)
 	}
 	if opts.Proposals < 1 {
 		opts.Proposals = 1
 	}
-	return &GraphEnas{name: "gp-local", r: r, obs: newObservations(), opts: opts, restart: true, samples: map[string][]float64{}}, nil
+	return &GraphEnas{name: "gp-local", sp: sp, r: r, obs: newObservations(), opts: opts, restart: true, samples: map[string][]float64{}}, nil
 }
 
-func newGraphEnas(name string, b compute.Backend, cfg controller.Config, opts Options, r *rand.Rand) (*GraphEnas, error) {
+func newGraphEnas(name string, b compute.Backend, sp space.Space, cfg controller.Config, opts Options, r *rand.Rand) (*GraphEnas, error) {
 	cfg.Seed = r.Uint64()
 	if opts.Hindsight > 0 {
 		cfg.Replay = true
 	}
-	c, err := controller.New(b, space.NB201{}, cfg)
+	c, err := controller.New(b, sp, cfg)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Proposals < 1 {
 		opts.Proposals = 1
 	}
-	return &GraphEnas{name: name, c: c, r: r, obs: newObservations(), opts: opts, restart: true, samples: map[string][]float64{}}, nil
+	return &GraphEnas{name: name, sp: sp, c: c, r: r, obs: newObservations(), opts: opts, restart: true, samples: map[string][]float64{}}, nil
 }
 
 // Name implements Strategy.
@@ -214,7 +214,7 @@ func (s *GraphEnas) Next() (*space.Graph, error) {
 	}
 	if len(s.keys) < s.opts.Init {
 		for {
-			if g := (space.NB201{}).Random(s.r); s.obs.count[g.Key()] == 0 {
+			if g := s.sp.Random(s.r); s.obs.count[g.Key()] == 0 {
 				return g, nil
 			}
 		}
@@ -250,8 +250,8 @@ func (s *GraphEnas) Next() (*space.Graph, error) {
 		}
 	}
 	// The actor keeps proposing known cells: take an unqueried neighbour, or restart.
-	for _, a := range space.Actions(space.NB201{}, s.incumbent) {
-		n, _ := space.Apply(space.NB201{}, s.incumbent, a)
+	for _, a := range space.Actions(s.sp, s.incumbent) {
+		n, _ := space.Apply(s.sp, s.incumbent, a)
 		if s.obs.count[n.Key()] == 0 {
 			return n, nil
 		}
@@ -266,7 +266,7 @@ func (s *GraphEnas) propose() ([]controller.Proposal, error) {
 	if s.c == nil {
 		props := make([]controller.Proposal, s.opts.Proposals)
 		for i := range props {
-			after, a := strategy.RandomEdit(space.NB201{}, s.incumbent, s.r)
+			after, a := RandomEdit(s.sp, s.incumbent, s.r)
 			props[i] = controller.Proposal{Before: s.incumbent, After: after, Action: a}
 		}
 		return props, nil
@@ -294,7 +294,7 @@ func (s *GraphEnas) propose() ([]controller.Proposal, error) {
 // critic rates best among that many random cells not queried yet, as a move from the best cell
 // so far (optimistically, by Explore standard deviations).
 func (s *GraphEnas) restartCell() (*space.Graph, error) {
-	sp := space.NB201{}
+	sp := s.sp
 	gp := s.surrogate()
 	if s.opts.RestartScreen <= 0 || s.obs.best == "" || (gp == nil && (s.c == nil || s.c.ReplayLen() < 16)) {
 		return sp.Random(s.r), nil

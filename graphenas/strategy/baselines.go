@@ -1,17 +1,12 @@
-package tabular
+package strategy
 
 import (
 	"math/rand/v2"
 
 	"github.com/graphenas/graphenas/graphenas/space"
-	"github.com/graphenas/graphenas/graphenas/strategy"
 )
 
-// Strategy searches by proposing cells one query at a time; on the table the score it observes
-// is the (noisy) accuracy in percent.
-type Strategy = strategy.Strategy
-
-// observations keeps the mean observed accuracy per cell: the belief of the baselines, which
+// observations keeps the mean observed score per cell: the belief of the baselines, which
 // pick the cell with the highest mean of its (noisy) queries.
 type observations struct {
 	sum   map[string]float64
@@ -45,26 +40,23 @@ func (o *observations) mean(k string) float64 { return o.sum[k] / float64(o.coun
 
 func (o *observations) bestGraph() *space.Graph { return o.graph[o.best] }
 
-// mutate returns g with one edge op changed to a different op, uniformly (strategy.RandomEdit).
-func mutate(g *space.Graph, r *rand.Rand) *space.Graph {
-	out, _ := strategy.RandomEdit(space.NB201{}, g, r)
-	return out
-}
-
-// Random is uniform random search.
+// Random is uniform random search: every query a fresh uniformly random member of the space.
 type Random struct {
+	sp  space.Space
 	r   *rand.Rand
 	obs *observations
 }
 
-// NewRandom returns random search drawing from r.
-func NewRandom(r *rand.Rand) *Random { return &Random{r: r, obs: newObservations()} }
+// NewRandom returns random search over sp drawing from r.
+func NewRandom(sp space.Space, r *rand.Rand) *Random {
+	return &Random{sp: sp, r: r, obs: newObservations()}
+}
 
 // Name implements Strategy.
 func (s *Random) Name() string { return "random" }
 
 // Next implements Strategy.
-func (s *Random) Next() (*space.Graph, error) { return space.NB201{}.Random(s.r), nil }
+func (s *Random) Next() (*space.Graph, error) { return s.sp.Random(s.r), nil }
 
 // Observe implements Strategy.
 func (s *Random) Observe(g *space.Graph, acc float64) error {
@@ -75,22 +67,32 @@ func (s *Random) Observe(g *space.Graph, acc float64) error {
 // Best implements Strategy.
 func (s *Random) Best() *space.Graph { return s.obs.bestGraph() }
 
-// Evolution is regularized evolution, strategy.Population: the one implementation the
-// supergraph search uses too (population strategy.DefaultPopulation, tournament
-// strategy.DefaultSample drawn with replacement, as in Real et al. 2019).
+// Evolution is regularized evolution over a Population (DefaultPopulation, tournament
+// DefaultSample drawn with replacement, as in Real et al. 2019), the score as fitness.
 type Evolution struct {
+	sp  space.Space
 	r   *rand.Rand
 	obs *observations
-	pop *strategy.Population
+	pop *Population
 }
 
-// NewEvolution returns regularized evolution with the default population and sample.
-func NewEvolution(r *rand.Rand) *Evolution {
-	pop, err := strategy.NewPopulation(strategy.DefaultPopulation, strategy.DefaultSample)
+// NewEvolution returns regularized evolution over sp with the default population and sample.
+func NewEvolution(sp space.Space, r *rand.Rand) *Evolution {
+	e, err := NewEvolutionSized(sp, DefaultPopulation, DefaultSample, r)
 	if err != nil {
 		panic(err) // the defaults are valid
 	}
-	return &Evolution{r: r, obs: newObservations(), pop: pop}
+	return e
+}
+
+// NewEvolutionSized returns regularized evolution over sp with population size and tournament
+// sample (see NewPopulation for what is valid).
+func NewEvolutionSized(sp space.Space, size, sample int, r *rand.Rand) (*Evolution, error) {
+	pop, err := NewPopulation(size, sample)
+	if err != nil {
+		return nil, err
+	}
+	return &Evolution{sp: sp, r: r, obs: newObservations(), pop: pop}, nil
 }
 
 // Name implements Strategy.
@@ -98,7 +100,7 @@ func (s *Evolution) Name() string { return "evolution" }
 
 // Next implements Strategy.
 func (s *Evolution) Next() (*space.Graph, error) {
-	g, _, _ := s.pop.Child(space.NB201{}, s.r)
+	g, _, _ := s.pop.Child(s.sp, s.r)
 	return g, nil
 }
 
@@ -115,6 +117,7 @@ func (s *Evolution) Best() *space.Graph { return s.obs.bestGraph() }
 // LocalSearch is first-improvement hill climbing over the one-op neighbours, restarting from a
 // random cell at a local optimum.
 type LocalSearch struct {
+	sp         space.Space
 	r          *rand.Rand
 	obs        *observations
 	current    *space.Graph
@@ -123,8 +126,10 @@ type LocalSearch struct {
 	pending    bool           // the last Next was a restart
 }
 
-// NewLocalSearch returns local search drawing from r.
-func NewLocalSearch(r *rand.Rand) *LocalSearch { return &LocalSearch{r: r, obs: newObservations()} }
+// NewLocalSearch returns local search over sp drawing from r.
+func NewLocalSearch(sp space.Space, r *rand.Rand) *LocalSearch {
+	return &LocalSearch{sp: sp, r: r, obs: newObservations()}
+}
 
 // Name implements Strategy.
 func (s *LocalSearch) Name() string { return "local" }
@@ -133,7 +138,7 @@ func (s *LocalSearch) Name() string { return "local" }
 func (s *LocalSearch) Next() (*space.Graph, error) {
 	if s.current == nil || len(s.neighbours) == 0 {
 		s.pending = true
-		return space.NB201{}.Random(s.r), nil
+		return s.sp.Random(s.r), nil
 	}
 	s.pending = false
 	return s.neighbours[0], nil
@@ -156,8 +161,8 @@ func (s *LocalSearch) Observe(g *space.Graph, acc float64) error {
 func (s *LocalSearch) moveTo(g *space.Graph, acc float64) {
 	s.current, s.currentAcc = g, acc
 	s.neighbours = s.neighbours[:0]
-	for _, a := range space.Actions(space.NB201{}, g) {
-		n, _ := space.Apply(space.NB201{}, g, a)
+	for _, a := range space.Actions(s.sp, g) {
+		n, _ := space.Apply(s.sp, g, a)
 		s.neighbours = append(s.neighbours, n)
 	}
 	s.r.Shuffle(len(s.neighbours), func(i, j int) { s.neighbours[i], s.neighbours[j] = s.neighbours[j], s.neighbours[i] })

@@ -1,4 +1,4 @@
-package tabular
+package strategy
 
 import (
 	"fmt"
@@ -77,7 +77,7 @@ func surrogatePick(o *observations, keys []string, top int) (*space.Graph, error
 	samples := surrogateSamples(o, keys)
 	gp, err := surrogate.Fit(samples, surrogate.DefaultGrid())
 	if err != nil {
-		return nil, fmt.Errorf("tabular: surrogate pick: %w", err)
+		return nil, fmt.Errorf("strategy: surrogate pick: %w", err)
 	}
 	best, bestMean := 0, math.Inf(-1)
 	for i, s := range samples {
