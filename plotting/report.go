@@ -77,7 +77,7 @@ func RunReport(dir string) (string, error) {
 		fmt.Fprintf(&b, "<div>%s</div>\n", svg)
 	}
 	b.WriteString("</div>\n")
-	if cfg.Strategy == search.StrategyGraphEnas || cfg.Strategy == search.StrategyOriginal {
+	if hasCritic(recs) {
 		b.WriteString("<h2>Critic</h2>\n<div class=\"grid\">\n")
 		for _, svg := range []string{CriticTrace(recs), CriticScatter(recs), CriticLoss(recs), Entropy(recs)} {
 			fmt.Fprintf(&b, "<div>%s</div>\n", svg)
@@ -179,4 +179,15 @@ func CompareReport(res *search.CompareResult) (string, error) {
 	}
 	b.WriteString("</div>\n")
 	return page("GraphEnas comparison", b.String()), nil
+}
+
+// hasCritic reports whether any step carries a critic's prediction (strategies with a
+// controller: the walks, and the loops' screened edits).
+func hasCritic(recs []search.StepRecord) bool {
+	for _, r := range recs {
+		if r.CriticStd > 0 || r.Stats.Trained {
+			return true
+		}
+	}
+	return false
 }

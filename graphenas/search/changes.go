@@ -105,8 +105,8 @@ func (s *Search) Change(cfg Config) ([]ConfigChange, error) {
 	// Settings the search fills itself are not the caller's to change.
 	next.Supergraph.Seed, next.Supergraph.EvalBatchStats = s.cfg.Supergraph.Seed, s.cfg.Supergraph.EvalBatchStats
 	next.Supergraph.Kernels, next.Controller.NumOps = s.cfg.Supergraph.Kernels, s.cfg.Controller.NumOps
-	if s.cfg.Strategy == StrategyOriginal {
-		next.Controller = s.cfg.Controller // the faithful mode always uses controller.FaithfulConfig
+	if s.cfg.Strategy != StrategyWalk {
+		next.Controller = s.cfg.Controller // only graphenas-walk reads Config.Controller
 	}
 	diff := configDiff(s.cfg, next)
 	var refused []ConfigChange

@@ -12,11 +12,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
-// The checkpoint file (checkpoint.bin), version 2:
+// The checkpoint file (checkpoint.bin), version 3:
 //
 //	"GRAPHENAS-CHECKPOINT\n"
 //	uint32 version, uint64 length of the body, uint32 CRC-32 (IEEE) of the body   (little-endian)
@@ -26,11 +25,14 @@ import (
 // fields, so a file written by another layout fails loudly instead of resuming with fields
 // zeroed. Tensors are varstore.Var: scope, name, dtype by name, dimensions and bytes (base64).
 // The step records are not repeated here: steps.jsonl holds them, and the checkpoint names how
-// many of its bytes it covers and their SHA-256. TestCheckpointSchema fails when any of these
-// types changes without checkpointVersion (or controller.StateVersion) changing.
+// many of its bytes it covers and their SHA-256. Nothing of the strategy is saved: a resumed
+// search rebuilds it from the seed and replays those records (Search.replay). TestCheckpointSchema
+// fails when any of these types changes without checkpointVersion changing. Version 2 (before
+// the strategies were shared with the table) saved the controller, the population and the random
+// generator, and named the controller's walk "graphenas".
 const (
 	checkpointMagic   = "GRAPHENAS-CHECKPOINT\n"
-	checkpointVersion = 2
+	checkpointVersion = 3
 )
 
 // checkpointState is everything a search needs to continue exactly where it was.
@@ -44,29 +46,9 @@ type checkpointState struct {
 	Steps     int    `json:"steps"`
 	LogBytes  int64  `json:"log_bytes"`
 	LogSHA256 string `json:"log_sha256"`
-	// RNG is the search's random generator (PCG, binary-marshalled).
-	RNG     []byte  `json:"rng"`
-	Current string  `json:"current"`
-	ValLoss float64 `json:"val_loss"`
-	// Visits are the architectures seen, Population evolution's members (oldest first).
-	Visits     []savedVisit  `json:"visits"`
-	Population []savedMember `json:"population"`
 	// Pending are configuration changes made on resume that no step has recorded yet.
-	Pending    []ConfigChange    `json:"pending_changes,omitempty"`
-	Supergraph supergraph.State  `json:"supergraph"`
-	Controller *controller.State `json:"controller,omitempty"`
-}
-
-type savedVisit struct {
-	Arch    string  `json:"arch"`
-	ValLoss float64 `json:"val_loss"`
-	Count   int     `json:"count"`
-	Step    int     `json:"step"`
-}
-
-type savedMember struct {
-	Arch    string  `json:"arch"`
-	ValLoss float64 `json:"val_loss"`
+	Pending    []ConfigChange   `json:"pending_changes,omitempty"`
+	Supergraph supergraph.State `json:"supergraph"`
 }
 
 // encodeCheckpoint returns the checkpoint file's bytes. Every number of the state must be finite:
@@ -117,6 +99,8 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	sum := binary.LittleEndian.Uint32(raw[12:])
 	body := raw[16:]
 	switch {
+	case version == 2:
+		return nil, bad("format version 2, written before the strategies were shared with the table (its \"graphenas\" is \"graphenas-walk\" now); this build reads %d: resume it with the GraphEnas that wrote it, or start again", checkpointVersion)
 	case version != checkpointVersion:
 		return nil, bad("format version %d, this build reads %d (resume it with the GraphEnas that wrote it, or start again)", version, checkpointVersion)
 	case uint64(len(body)) != size:

@@ -21,7 +21,7 @@ import (
 // CompareConfig is a comparison of strategies: every strategy runs with every seed, on the same
 // data, configuration and budgets, and the best architecture of each search is retrained.
 type CompareConfig struct {
-	// Strategies to compare (default: all four) and Seeds (default 1, 2, 3).
+	// Strategies to compare (default CompareStrategies) and Seeds (default 1, 2, 3).
 	Strategies []string
 	Seeds      []uint64
 	// Search is the configuration shared by every search; Strategy and Seed are set per run.
@@ -82,7 +82,7 @@ const runFile = "run.json"
 // Compare runs the comparison and writes compare.json and compare.md to cfg.Dir.
 func Compare(b compute.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareResult, error) {
 	if len(cfg.Strategies) == 0 {
-		cfg.Strategies = Strategies()
+		cfg.Strategies = CompareStrategies()
 	}
 	if len(cfg.Seeds) == 0 {
 		cfg.Seeds = []uint64{1, 2, 3}
@@ -149,11 +149,11 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 		t := rec.Timing
 		run.SearchSeconds += t.Controller + t.Train + t.Evaluate + t.Update
 	}
-	best := s.Best(1)
-	if len(best) == 0 {
+	best, ok := s.Pick()
+	if !ok {
 		return run, fmt.Errorf("search: %s found nothing", run.Dir)
 	}
-	run.Best = BestArch{Arch: best[0].Arch, ArchText: best[0].Arch.String(), ValLoss: best[0].ValLoss, Visits: best[0].Visits,
+	run.Best = BestArch{Arch: best.Arch, ArchText: best.Arch.String(), ValLoss: best.ValLoss, Visits: best.Visits,
 		Strategy: strategy, Seed: seed, Steps: s.Steps(), Supergraph: s.Config().Supergraph}
 	if cfg.Retrain.Epochs > 0 {
 		rc := cfg.Retrain
@@ -167,7 +167,7 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 				cfg.OnRetrain(run, p)
 			}
 		}
-		r, err := retrain.Run(b, ds, best[0].Arch, rc)
+		r, err := retrain.Run(b, ds, best.Arch, rc)
 		if err != nil {
 			return run, err
 		}

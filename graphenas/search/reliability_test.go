@@ -28,7 +28,7 @@ var updateGolden = flag.Bool("update", false, "rewrite testdata/checkpoint-schem
 // kConfig is runConfig with the controller's horizon K = 2, so that a record names step 0 as the
 // step whose return it completes.
 func kConfig() Config {
-	cfg := runConfig(StrategyGraphEnas)
+	cfg := runConfig(StrategyWalk)
 	cfg.Controller = controller.DefaultConfig()
 	cfg.Controller.K = 2
 	return cfg
@@ -142,7 +142,7 @@ func TestRunDirectoryIsLocked(t *testing.T) {
 func TestResumeChangesOnlyWhatMayChange(t *testing.T) {
 	b, _ := backend.NewGo()
 	dir := t.TempDir()
-	s := create(t, StrategyGraphEnas, dir)
+	s := create(t, StrategyWalk, dir)
 	if err := s.Run(3, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestCheckpointSchema(t *testing.T) {
 // directory is readable by others (0644).
 func TestCheckpointFormat(t *testing.T) {
 	dir := t.TempDir()
-	s := create(t, StrategyGraphEnas, dir)
+	s := create(t, StrategyWalk, dir)
 	if err := s.Run(3, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestCheckpointFormat(t *testing.T) {
 
 // killConfig is the search of the kill test: tiny, a checkpoint every 2 steps.
 func killConfig() Config {
-	cfg := runConfig(StrategyGraphEnas)
+	cfg := runConfig(StrategyWalk)
 	cfg.CheckpointEvery = 2
 	return cfg
 }

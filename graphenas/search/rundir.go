@@ -19,10 +19,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
-	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/data"
-	"github.com/graphenas/graphenas/graphenas/space"
-	"github.com/graphenas/graphenas/graphenas/strategy"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
@@ -206,25 +203,10 @@ func (s *Search) Checkpoint() error {
 func (s *Search) writeCheckpoint() error {
 	st := checkpointState{Version: checkpointVersion, Config: s.cfg, Dataset: datasetFingerprint(s.sg.Dataset()),
 		Steps: len(s.history), LogBytes: s.run.logBytes, LogSHA256: hex.EncodeToString(s.run.logHash.Sum(nil)),
-		Current: space.ToArch(s.current).String(), ValLoss: s.valLoss, Pending: s.pending,
-		Visits: []savedVisit{}, Population: []savedMember{}}
+		Pending: s.pending}
 	var err error
-	if st.RNG, err = s.pcg.MarshalBinary(); err != nil {
-		return fmt.Errorf("search: checkpoint: %w", err)
-	}
-	for _, v := range s.sortedVisits() {
-		st.Visits = append(st.Visits, savedVisit{Arch: v.arch.String(), ValLoss: v.valLoss, Count: v.count, Step: v.step})
-	}
-	for _, m := range s.pop {
-		st.Population = append(st.Population, savedMember{Arch: space.ToArch(m.Graph).String(), ValLoss: -m.Fitness})
-	}
 	if st.Supergraph, err = s.sg.State(); err != nil {
 		return fmt.Errorf("search: checkpoint after step %d not written, the last good one is kept: %w", len(s.history), err)
-	}
-	if s.ctrl != nil {
-		if st.Controller, err = s.ctrl.State(); err != nil {
-			return fmt.Errorf("search: checkpoint after step %d not written, the last good one is kept: %w", len(s.history), err)
-		}
 	}
 	file, err := encodeCheckpoint(&st)
 	if err != nil {
@@ -359,7 +341,9 @@ func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *dirLock
 	if err != nil {
 		return nil, fmt.Errorf("search: checkpoint %s: %w", path, err)
 	}
-	s.history = records
+	if err := s.replay(records); err != nil {
+		return nil, fmt.Errorf("search: %s: %w", logPath, err)
+	}
 	// From here on the directory changes: the log loses the lines after the checkpoint.
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -425,49 +409,10 @@ func restore(b compute.Backend, ds *data.Dataset, st *checkpointState) (*Search,
 	if err != nil {
 		return nil, err
 	}
-	parse := func(text string) (*space.Graph, error) {
-		a, err := arch.Parse(text)
-		if err != nil {
-			return nil, err
-		}
-		if a.N() != s.cfg.Supergraph.Nodes {
-			return nil, fmt.Errorf("architecture %q has %d nodes, the search %d", text, a.N(), s.cfg.Supergraph.Nodes)
-		}
-		return space.FromArch(a), nil
-	}
-	if s.current, err = parse(st.Current); err != nil {
-		return nil, err
-	}
-	for _, v := range st.Visits {
-		g, err := parse(v.Arch)
-		if err != nil {
-			return nil, err
-		}
-		a := space.ToArch(g)
-		s.visits[a.Key()] = &visit{arch: a, valLoss: v.ValLoss, count: v.Count, step: v.Step}
-	}
-	for _, m := range st.Population {
-		g, err := parse(m.Arch)
-		if err != nil {
-			return nil, err
-		}
-		s.pop = append(s.pop, strategy.Member{Graph: g, Fitness: -m.ValLoss})
-	}
-	if err := s.pcg.UnmarshalBinary(st.RNG); err != nil {
-		return nil, fmt.Errorf("random state: %w", err)
-	}
-	if (s.ctrl != nil) != (st.Controller != nil) {
-		return nil, fmt.Errorf("controller state present: %v, strategy %s", st.Controller != nil, s.cfg.Strategy)
-	}
-	if s.ctrl != nil {
-		if s.ctrl, err = controller.Restore(st.Controller, s.ctrl); err != nil {
-			return nil, err
-		}
-	}
 	if err := s.sg.SetState(st.Supergraph); err != nil {
 		return nil, err
 	}
-	s.valLoss, s.pending = st.ValLoss, st.Pending
+	s.pending = st.Pending
 	return s, nil
 }
 
@@ -500,11 +445,11 @@ type BestArch struct {
 
 // WriteBest writes Best(1) to path as JSON (atomically).
 func (s *Search) WriteBest(path string) error {
-	best := s.Best(1)
-	if len(best) == 0 {
+	best, ok := s.Pick()
+	if !ok {
 		return nil
 	}
-	b := BestArch{Arch: best[0].Arch, ArchText: best[0].Arch.String(), ValLoss: best[0].ValLoss, Visits: best[0].Visits,
+	b := BestArch{Arch: best.Arch, ArchText: best.Arch.String(), ValLoss: best.ValLoss, Visits: best.Visits,
 		Strategy: s.cfg.Strategy, Seed: s.cfg.Seed, Steps: len(s.history), Supergraph: s.cfg.Supergraph}
 	out, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {

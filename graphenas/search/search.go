@@ -1,10 +1,13 @@
-// Package search is one GraphEnas search (graphenas/DESIGN.md §4): a strategy proposes the next
-// architecture (for GraphEnas, the controller's edit of the current one), the shared weights train
-// on it for a budget, it is evaluated on the architecture split, and the strategy learns from the
-// change of the validation loss. Step does one such step and returns its record; Run does many.
+// Package search is one GraphEnas search with shared weights (graphenas/DESIGN.md §4): a
+// strategy (package strategy, the same ones the NAS-Bench-201 table runs) proposes the next
+// architecture, the shared weights train on it for a budget, it is evaluated on the architecture
+// split, and the strategy observes its validation loss (strategy.LossScore). Step does one such
+// step and returns its record; Run does many.
 //
 // With a run directory, every step appends one JSON line to steps.jsonl and the whole state is
-// checkpointed atomically every few steps, so Resume continues a killed run with nothing lost.
+// checkpointed atomically every few steps, so Resume continues a killed run with nothing lost:
+// the shared weights come from the checkpoint, and the strategy is rebuilt from the seed and
+// replays the logged steps, each of its proposals checked against the log.
 package search
 
 import (
@@ -25,17 +28,26 @@ import (
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
-// Strategies the search loop knows. They share everything but the choice of the next architecture.
+// Names of some strategies (every name of strategy.Names runs, and its variants).
 const (
-	StrategyGraphEnas = "graphenas" // the controller, improved settings
-	StrategyOriginal  = "original"  // the controller, the original's settings (faithful mode)
-	StrategyRandom    = "random"    // uniform random single edits (random search with weight sharing)
-	StrategyEvolution = "evolution" // regularized evolution, shared-weight validation loss as fitness
+	StrategyWalk       = "graphenas-walk" // the controller's walk, Config.Controller (the default)
+	StrategyOriginal   = "original"       // that walk in the original's faithful mode
+	StrategyRandomWalk = "random-walk"    // uniform single edits, moving every step
+	StrategyGraphEnas  = "graphenas"      // GraphEnas's own components: the actor proposes, the critic screens
+	StrategyGPLocal    = "gp-local"       // the surrogate process's local search, uniform proposals
+	StrategyRandom     = "random"         // uniformly random architectures
+	StrategyEvolution  = "evolution"      // regularized evolution, Config.Population and Sample
 )
 
-// Strategies lists the known strategies.
-func Strategies() []string {
-	return []string{StrategyGraphEnas, StrategyOriginal, StrategyRandom, StrategyEvolution}
+// Strategies lists the strategies a search runs (strategy.Names); each also takes the variants
+// strategy.CheckName accepts, e.g. "graphenas-gp:proposals=8" or "evolution:pick=gp".
+func Strategies() []string { return strategy.Names() }
+
+// CompareStrategies is the set Compare runs by default: GraphEnas's own loop and walk, the loop
+// with the surrogate process, and the baselines that matter most on the table (gp-local,
+// evolution) and random search.
+func CompareStrategies() []string {
+	return []string{StrategyGraphEnas, "graphenas-gp", StrategyGPLocal, StrategyWalk, StrategyEvolution, StrategyRandom}
 }
 
 // Config is everything a search needs. DefaultConfig is the one source of its defaults: start
@@ -44,14 +56,16 @@ func Strategies() []string {
 type Config struct {
 	// Seed drives every random choice: weights, data order, the controller, edits.
 	Seed uint64 `json:"seed"`
-	// Strategy is graphenas, original, random or evolution.
+	// Strategy names the strategy (Strategies, or a variant strategy.CheckName accepts).
 	Strategy string `json:"strategy"`
 	// Supergraph is the child network (supergraph.DefaultConfig: 5 nodes, 20 channels, 4 layers
 	// per stage, batch 64, SGD lr 1e-3 momentum 0.9, an 80/20 weights/architecture split). Its
 	// Seed is replaced by Seed, and evaluation always uses batch statistics (EvalBatchStats).
 	Supergraph supergraph.Config `json:"supergraph"`
-	// Controller is the actor-critic (controller.DefaultConfig; the original strategy always
-	// uses controller.FaithfulConfig). Its Seed is replaced by Seed.
+	// Controller is the actor-critic of graphenas-walk (controller.DefaultConfig); its Seed is
+	// replaced by Seed. The other strategies with a controller use their own configuration
+	// (original controller.FaithfulConfig, the loops strategy.LoopControllerConfig with their
+	// variant's settings), which the search then records here.
 	Controller controller.Config `json:"controller"`
 	// Budget is the training per step: batches (reproducible) or wall-clock time.
 	Budget supergraph.Budget `json:"budget"`
@@ -67,25 +81,24 @@ type Config struct {
 	CheckpointEvery int `json:"checkpoint_every"`
 }
 
-// DefaultConfig returns the default search: GraphEnas's controller (controller.DefaultConfig,
-// return scaling on) on the original child network (supergraph.DefaultConfig), one training
-// batch and four validation batches per step, seed 1.
+// DefaultConfig returns the default search: the controller's walk (graphenas-walk,
+// controller.DefaultConfig, return scaling on) on the original child network
+// (supergraph.DefaultConfig), one training batch and four validation batches per step, seed 1.
 func DefaultConfig() Config {
-	sc, cc := supergraph.DefaultConfig(), controller.DefaultConfig()
+	sc, cc := supergraph.DefaultConfig(), strategy.WalkControllerConfig()
 	sc.EvalBatchStats = true // see supergraph.Config.EvalBatchStats
-	return Config{Seed: 1, Strategy: StrategyGraphEnas, Supergraph: sc, Controller: cc,
+	return Config{Seed: 1, Strategy: StrategyWalk, Supergraph: sc, Controller: cc,
 		Budget: supergraph.BatchBudget(1), EvalBatches: 4, Population: strategy.DefaultPopulation, Sample: strategy.DefaultSample, CheckpointEvery: 10}
 }
 
 // withDefaults fills the zero fields from DefaultConfig and checks the rest.
 func (c Config) withDefaults() (Config, error) {
 	d := DefaultConfig()
-	switch c.Strategy {
-	case "":
+	if c.Strategy == "" {
 		c.Strategy = d.Strategy
-	case StrategyGraphEnas, StrategyOriginal, StrategyRandom, StrategyEvolution:
-	default:
-		return c, fmt.Errorf("search: unknown strategy %q (known: graphenas, original, random, evolution)", c.Strategy)
+	}
+	if err := strategy.CheckName(c.Strategy); err != nil {
+		return c, fmt.Errorf("search: %w", err)
 	}
 	if c.EvalBatches == 0 {
 		c.EvalBatches = d.EvalBatches
@@ -123,9 +136,11 @@ type StepRecord struct {
 	Step     int    `json:"step"`
 	Strategy string `json:"strategy"`
 	// Action is the edit that led from Before to the new architecture; nil when the strategy
-	// drew a fresh architecture (evolution filling its population).
+	// drew it afresh (a walk's start, evolution filling its population, a restart) or queried it
+	// again (a confirmation).
 	Action *space.Action `json:"action,omitempty"`
-	// Before is the architecture the edit started from (the current one, or evolution's parent).
+	// Before is the architecture the edit started from (the walk's current one, evolution's
+	// parent, the loop's incumbent).
 	Before string `json:"before,omitempty"`
 	// Arch is the architecture trained at this step (JSON form), ArchText its text form.
 	Arch     json.RawMessage `json:"arch"`
@@ -137,14 +152,16 @@ type StepRecord struct {
 	// ValLoss and ValAccuracy on the architecture split after training.
 	ValLoss     float64 `json:"val_loss"`
 	ValAccuracy float64 `json:"val_accuracy"`
-	// CriticMean and CriticStd: the critic's prediction of the edit's return (controller strategies).
+	// CriticMean and CriticStd: the critic's prediction of the edit's return (strategies with a
+	// controller, for an edit the actor proposed or the critic screened).
 	CriticMean float64 `json:"critic_mean"`
 	CriticStd  float64 `json:"critic_std"`
 	// Stats is what the controller learned from at this step (controller strategies): its
 	// losses, entropy, the edit's log-probability, baseline, return scale, and the realised
 	// return (Σ γ^k δ over K steps) of step ReturnStep, which this step's δ completed.
 	controller.Stats
-	// Delta is log(val loss) − log(val loss before the edit): the step's immediate reward, negated.
+	// Delta is log(val loss) − log(val loss of Before at its last evaluation): the edit's
+	// immediate effect (0 for an architecture drawn afresh).
 	Delta float64 `json:"delta"`
 	Beta  float64 `json:"beta"`
 	// ConfigChanges are the settings changed (on resume) since the previous step.
@@ -156,6 +173,7 @@ type StepRecord struct {
 
 // Timing is the wall-clock time of each phase of a step, in seconds.
 type Timing struct {
+	// Controller is the strategy's time to propose (the controller's, for strategies with one).
 	Controller float64 `json:"controller"`
 	Train      float64 `json:"train"`
 	Evaluate   float64 `json:"evaluate"`
@@ -171,16 +189,12 @@ type Search struct {
 	cfg     Config
 	backend compute.Backend
 	sg      *supergraph.Supergraph
-	ctrl    *controller.Controller
 	sp      space.Supergraph
-	pcg     *rand.PCG
-	rng     *rand.Rand
-	current *space.Graph
-	valLoss float64
+	strat   strategy.Strategy
+	current *space.Graph // the architecture of the last step (nil before the first)
 	history []StepRecord
 	visits  map[string]*visit
-	pop     []strategy.Member // evolution's population, oldest first (fitness −validation loss)
-	run     *runDir           // nil without a run directory
+	run     *runDir // nil without a run directory
 
 	// afterStep persists each step (installed by Create and Resume; nil without a directory).
 	afterStep func(*StepRecord) error
@@ -200,7 +214,7 @@ type visit struct {
 	step    int
 }
 
-// New starts a search on ds from a random architecture, without a run directory.
+// New starts a search on ds, without a run directory.
 func New(b compute.Backend, ds *data.Dataset, cfg Config) (*Search, error) {
 	return newSearch(b, ds, cfg)
 }
@@ -216,25 +230,38 @@ func newSearch(b compute.Backend, ds *data.Dataset, cfg Config) (*Search, error)
 	}
 	sc := sg.Config()
 	cfg.Supergraph = sc
-	pcg := rand.NewPCG(cfg.Seed, 0x5EA4C4)
 	s := &Search{cfg: cfg, backend: b, sg: sg, sp: space.Supergraph{Nodes: sc.Nodes, LayersPerStage: sc.LayersPerStage},
-		pcg: pcg, rng: rand.New(pcg), visits: map[string]*visit{}}
+		visits: map[string]*visit{}}
+	if s.strat, err = newStrategy(b, s.sp, cfg); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if c, ok := s.strat.(strategy.Controlled); ok && c.Controller() != nil {
+		s.cfg.Controller = c.Controller().Config()
+	}
+	return s, nil
+}
+
+// newStrategy builds the strategy cfg names over sp, every random choice drawn from cfg.Seed:
+// graphenas-walk with cfg.Controller, evolution with cfg.Population and cfg.Sample, the others
+// as strategy.Factories makes them.
+func newStrategy(b compute.Backend, sp space.Space, cfg Config) (strategy.Strategy, error) {
+	r := rand.New(rand.NewPCG(cfg.Seed, 0x5EA4C4))
 	switch cfg.Strategy {
-	case StrategyGraphEnas, StrategyOriginal:
+	case StrategyWalk:
 		cc := cfg.Controller
-		if cfg.Strategy == StrategyOriginal {
-			cc = controller.FaithfulConfig()
-		} else if cc == (controller.Config{}) {
-			cc = controller.DefaultConfig() // an empty Config means the defaults, booleans included
+		if cc == (controller.Config{}) {
+			cc = strategy.WalkControllerConfig() // an empty Config means the defaults, booleans included
 		}
 		cc.Seed = cfg.Seed
-		if s.ctrl, err = controller.New(b, s.sp, cc); err != nil {
-			return nil, err
-		}
-		s.cfg.Controller = s.ctrl.Config()
+		return strategy.NewWalk(StrategyWalk, b, sp, cc, r)
+	case StrategyEvolution:
+		return strategy.NewEvolutionSized(sp, cfg.Population, cfg.Sample, r)
 	}
-	s.current = s.sp.Random(s.rng)
-	return s, nil
+	f := strategy.Factories(sp, b)
+	if err := strategy.AddVariants(f, sp, b, []string{cfg.Strategy}); err != nil {
+		return nil, err
+	}
+	return f[cfg.Strategy](r)
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -243,11 +270,43 @@ func (s *Search) Config() Config { return s.cfg }
 // Supergraph returns the child network with the shared weights.
 func (s *Search) Supergraph() *supergraph.Supergraph { return s.sg }
 
-// Controller returns the actor-critic, or nil for strategies without one.
-func (s *Search) Controller() *controller.Controller { return s.ctrl }
+// Strategy returns the strategy that proposes the architectures.
+func (s *Search) Strategy() strategy.Strategy { return s.strat }
 
-// Current returns the current architecture.
-func (s *Search) Current() *arch.Arch { return space.ToArch(s.current) }
+// Controller returns the strategy's actor-critic, or nil for strategies without one.
+func (s *Search) Controller() *controller.Controller {
+	if c, ok := s.strat.(strategy.Controlled); ok {
+		return c.Controller()
+	}
+	return nil
+}
+
+// Current returns the architecture of the last step, or nil before the first.
+func (s *Search) Current() *arch.Arch {
+	if s.current == nil {
+		return nil
+	}
+	return space.ToArch(s.current)
+}
+
+// Pick returns the architecture the strategy believes best — the strategy's own pick, as on the
+// table: for the loops with the surrogate process its posterior's choice, for the others the
+// lowest mean validation loss of their evaluations — with its visits. When that architecture
+// has no path from the input to the output (retraining refuses it), the pick is Best(1)'s. ok is
+// false while no connected architecture was evaluated.
+func (s *Search) Pick() (r Ranked, ok bool) {
+	if len(s.history) > 0 {
+		a := space.ToArch(s.strat.Best())
+		if v := s.visits[a.Key()]; v != nil && a.Connected() {
+			return Ranked{Arch: v.arch, ValLoss: v.valLoss, Visits: v.count, FirstStep: v.step}, true
+		}
+	}
+	best := s.Best(1)
+	if len(best) == 0 {
+		return Ranked{}, false
+	}
+	return best[0], true
+}
 
 // Steps returns the number of steps done.
 func (s *Search) Steps() int { return len(s.history) }
@@ -263,50 +322,12 @@ func (s *Search) Dir() string {
 	return s.run.dir
 }
 
-// proposal is the next architecture a strategy chose, and how.
-type proposal struct {
-	p      controller.Proposal
-	fresh  bool    // drawn afresh (no edit)
-	before float64 // validation loss of p.Before
-}
-
-// propose asks the strategy for the next architecture.
-func (s *Search) propose() (proposal, error) {
-	switch s.cfg.Strategy {
-	case StrategyGraphEnas, StrategyOriginal:
-		p, err := s.ctrl.Propose(s.current)
-		return proposal{p: p, before: s.valLoss}, err
-	case StrategyEvolution:
-		pop := s.population()
-		g, parent, edit := pop.Child(s.sp, s.rng)
-		if parent == nil {
-			return proposal{p: controller.Proposal{Before: s.current, After: g}, fresh: true, before: s.valLoss}, nil
-		}
-		p := controller.Proposal{Before: parent.Graph, After: g, Action: edit}
-		return proposal{p: p, before: -parent.Fitness}, nil
-	default:
-		return proposal{p: s.randomEdit(s.current), before: s.valLoss}, nil
-	}
-}
-
-// randomEdit applies one uniformly drawn legal edit to g (strategy.RandomEdit).
-func (s *Search) randomEdit(g *space.Graph) controller.Proposal {
-	next, a := strategy.RandomEdit(s.sp, g, s.rng)
-	return controller.Proposal{Before: g, After: next, Action: a}
-}
-
-// population is evolution's population as a strategy.Population over s.pop (its configuration
-// was checked by withDefaults).
-func (s *Search) population() *strategy.Population {
-	return &strategy.Population{Size: s.cfg.Population, Sample: s.cfg.Sample, Members: s.pop}
-}
-
 // Step does one search step (graphenas/DESIGN.md §4) and returns its record: the strategy
 // proposes the next architecture, the shared weights train on it for the budget, it is
-// evaluated on the architecture split, and the strategy learns from the change of the validation
-// loss. With a run directory, the record is then appended to steps.jsonl and a checkpoint is
-// written every CheckpointEvery steps (the afterStep hook). A step that fails leaves the search
-// refusing further steps: resume from the last checkpoint.
+// evaluated on the architecture split, and the strategy observes its validation loss
+// (strategy.LossScore). With a run directory, the record is then appended to steps.jsonl and a
+// checkpoint is written every CheckpointEvery steps (the afterStep hook). A step that fails leaves
+// the search refusing further steps: resume from the last checkpoint.
 func (s *Search) Step() (rec StepRecord, err error) {
 	if s.failed != nil {
 		return rec, fmt.Errorf("search: an earlier step failed (%v); resume from the last checkpoint", s.failed)
@@ -317,17 +338,14 @@ func (s *Search) Step() (rec StepRecord, err error) {
 		}
 	}()
 	rec = StepRecord{Step: len(s.history), Strategy: s.cfg.Strategy}
-	if err := s.scoreStart(); err != nil {
-		return rec, err
-	}
 
 	t0 := time.Now()
-	prop, err := s.propose() // propose
+	g, err := s.strat.Next() // propose
 	if err != nil {
-		return rec, err
+		return rec, fmt.Errorf("search: step %d: %w", rec.Step, err)
 	}
 	rec.Timing.Controller = time.Since(t0).Seconds()
-	a := space.ToArch(prop.p.After)
+	a := space.ToArch(g)
 
 	t0 = time.Now()
 	tr, err := s.sg.Train(a, s.cfg.Budget) // train
@@ -341,18 +359,17 @@ func (s *Search) Step() (rec StepRecord, err error) {
 		return rec, err
 	}
 	rec.Timing.Evaluate = time.Since(t0).Seconds()
-	if math.IsNaN(ev.Loss) || math.IsInf(ev.Loss, 0) {
+	if math.IsNaN(ev.Loss) || math.IsInf(ev.Loss, 0) || ev.Loss <= 0 {
 		return rec, fmt.Errorf("search: step %d: validation loss %v for %v (the shared weights diverged; resume with a lower --lr)", rec.Step, ev.Loss, a)
 	}
 
 	t0 = time.Now()
-	delta := math.Log(ev.Loss) - math.Log(prop.before)
-	if err := s.learn(prop, ev.Loss, delta, &rec); err != nil { // learn
-		return rec, err
+	if err := s.strat.Observe(g, strategy.LossScore(ev.Loss)); err != nil { // learn
+		return rec, fmt.Errorf("search: step %d: %w", rec.Step, err)
 	}
 	rec.Timing.Update = time.Since(t0).Seconds()
 
-	if err := s.record(prop, a, tr, ev, delta, &rec); err != nil { // record
+	if err := s.record(g, a, tr, ev, &rec); err != nil { // record
 		return rec, err
 	}
 	if s.afterStep != nil {
@@ -368,75 +385,72 @@ func (s *Search) Step() (rec StepRecord, err error) {
 	return rec, nil
 }
 
-// scoreStart trains and evaluates the starting architecture before the first step, so that the
-// first edit has a validation loss to compare with.
-func (s *Search) scoreStart() error {
-	if s.valLoss != 0 {
-		return nil
-	}
-	a := space.ToArch(s.current)
-	if _, err := s.sg.Train(a, s.cfg.Budget); err != nil {
-		return err
-	}
-	ev, err := s.sg.Evaluate(a, s.cfg.EvalBatches)
-	if err != nil {
-		return err
-	}
-	if math.IsNaN(ev.Loss) || math.IsInf(ev.Loss, 0) || ev.Loss <= 0 {
-		return fmt.Errorf("search: validation loss %v for the starting architecture %v (the shared weights diverged; resume with a lower --lr)", ev.Loss, a)
-	}
-	s.valLoss = ev.Loss
-	if s.cfg.Strategy == StrategyEvolution {
-		s.pop = append(s.pop, strategy.Member{Graph: s.current, Fitness: -ev.Loss})
-	}
-	return nil
-}
-
-// learn lets the strategy learn from what the proposal led to: the controller from δ, evolution
-// by adding the child to its population (the oldest dies: regularized evolution).
-func (s *Search) learn(prop proposal, valLoss, delta float64, rec *StepRecord) error {
-	if s.ctrl != nil {
-		st, err := s.ctrl.Observe(prop.p, delta)
-		if err != nil {
-			return err
-		}
-		rec.Stats = st
-	}
-	if s.cfg.Strategy == StrategyEvolution {
-		pop := s.population()
-		pop.Add(prop.p.After, -valLoss)
-		s.pop = pop.Members
-	}
-	return nil
-}
-
-// record fills the step's record and the search's bookkeeping: the current architecture, the
-// visits, the history and the return that this step's δ completes.
-func (s *Search) record(prop proposal, a *arch.Arch, tr supergraph.TrainResult, ev supergraph.EvalResult, delta float64, rec *StepRecord) error {
+// record fills the step's record — how the strategy reached the architecture (strategy.Mover),
+// what the training and the evaluation gave — and the search's bookkeeping: the current
+// architecture, the visits and the history.
+func (s *Search) record(g *space.Graph, a *arch.Arch, tr supergraph.TrainResult, ev supergraph.EvalResult, rec *StepRecord) error {
 	archJSON, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	if !prop.fresh {
-		act := prop.p.Action
-		rec.Action = &act
-		rec.Before = space.ToArch(prop.p.Before).String()
+	if m, ok := moveOf(s.strat); ok {
+		act := m.Action
+		before := space.ToArch(m.Before)
+		rec.Action, rec.Before = &act, before.String()
+		rec.CriticMean, rec.CriticStd, rec.Beta, rec.Stats = m.Mean, m.Std, m.Beta, m.Stats
+		if v := s.visits[before.Key()]; v != nil {
+			rec.Delta = math.Log(ev.Loss) - math.Log(v.valLoss)
+		}
 	}
 	rec.Arch, rec.ArchText = archJSON, a.String()
 	rec.TrainBatches, rec.TrainLoss, rec.NonFinite = tr.Batches, finiteOr0(tr.Loss), tr.NonFinite
-	rec.ValLoss, rec.ValAccuracy, rec.Delta = ev.Loss, ev.Accuracy, delta
-	rec.CriticMean, rec.CriticStd, rec.Beta = prop.p.Mean, prop.p.Std, prop.p.Beta
+	rec.ValLoss, rec.ValAccuracy = ev.Loss, ev.Accuracy
 	rec.ConfigChanges, s.pending = s.pending, nil
 	rec.Timing.Checkpoint = s.lastCheckpoint
 	rec.Timing.Wall = time.Now().UTC().Format(time.RFC3339)
-	s.current, s.valLoss = prop.p.After, ev.Loss
+	s.current = g
+	s.visit(a, ev.Loss, rec.Step)
+	s.history = append(s.history, *rec)
+	return nil
+}
+
+// visit counts an evaluation of a in the visits.
+func (s *Search) visit(a *arch.Arch, valLoss float64, step int) {
 	v := s.visits[a.Key()]
 	if v == nil {
-		v = &visit{arch: a, step: rec.Step}
+		v = &visit{arch: a, step: step}
 		s.visits[a.Key()] = v
 	}
-	v.valLoss, v.count = ev.Loss, v.count+1
-	s.history = append(s.history, *rec)
+	v.valLoss, v.count = valLoss, v.count+1
+}
+
+// moveOf is how st reached the architecture it observed last, when it says (strategy.Mover).
+func moveOf(st strategy.Strategy) (strategy.Move, bool) {
+	if m, ok := st.(strategy.Mover); ok {
+		return m.LastMove()
+	}
+	return strategy.Move{}, false
+}
+
+// replay feeds the logged steps to the freshly built strategy, as a resumed search does: each
+// proposal must be the architecture the log holds (the strategy is deterministic given its
+// seed), and each observation is the logged validation loss.
+func (s *Search) replay(records []StepRecord) error {
+	for _, rec := range records {
+		g, err := s.strat.Next()
+		if err != nil {
+			return fmt.Errorf("replaying step %d: %w", rec.Step, err)
+		}
+		if got := space.ToArch(g).String(); got != rec.ArchText {
+			return fmt.Errorf("replaying step %d: the strategy proposes %s where the log has %s (a log of another build or seed)", rec.Step, got, rec.ArchText)
+		}
+		if err := s.strat.Observe(g, strategy.LossScore(rec.ValLoss)); err != nil {
+			return fmt.Errorf("replaying step %d: %w", rec.Step, err)
+		}
+		s.current = g
+		s.visit(space.ToArch(g), rec.ValLoss, rec.Step)
+		s.history = append(s.history, rec)
+	}
 	return nil
 }
 

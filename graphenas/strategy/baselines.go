@@ -70,10 +70,13 @@ func (s *Random) Best() *space.Graph { return s.obs.bestGraph() }
 // Evolution is regularized evolution over a Population (DefaultPopulation, tournament
 // DefaultSample drawn with replacement, as in Real et al. 2019), the score as fitness.
 type Evolution struct {
-	sp  space.Space
-	r   *rand.Rand
-	obs *observations
-	pop *Population
+	sp      space.Space
+	r       *rand.Rand
+	obs     *observations
+	pop     *Population
+	pending *Move // the edit that made the child Next returned (nil for a random member)
+	last    Move
+	moved   bool
 }
 
 // NewEvolution returns regularized evolution over sp with the default population and sample.
@@ -100,16 +103,28 @@ func (s *Evolution) Name() string { return "evolution" }
 
 // Next implements Strategy.
 func (s *Evolution) Next() (*space.Graph, error) {
-	g, _, _ := s.pop.Child(s.sp, s.r)
+	g, parent, edit := s.pop.Child(s.sp, s.r)
+	s.pending = nil
+	if parent != nil {
+		s.pending = &Move{Before: parent.Graph, Action: edit}
+	}
 	return g, nil
 }
 
 // Observe implements Strategy.
 func (s *Evolution) Observe(g *space.Graph, acc float64) error {
+	s.moved = s.pending != nil
+	if s.moved {
+		s.last, s.pending = *s.pending, nil
+	}
 	s.obs.add(g, acc)
 	s.pop.Add(g, acc)
 	return nil
 }
+
+// LastMove implements Mover: the tournament winner and its edit (not for the random members
+// that fill the population).
+func (s *Evolution) LastMove() (Move, bool) { return s.last, s.moved }
 
 // Best implements Strategy.
 func (s *Evolution) Best() *space.Graph { return s.obs.bestGraph() }

@@ -66,6 +66,8 @@ type GraphEnas struct {
 	observed     int                  // queries observed
 	gpFailed     bool                 // the process could not be fitted on the gpAt queries
 	fallbacks    int                  // queries at which the process could not be fitted and the critic stood in
+	last         Move                 // how the last observed cell was reached (LastMove)
+	moved        bool                 // whether it was an edit of the incumbent
 }
 
 // gpRefit is how many cells the surrogate needs before it is fitted, and by default
@@ -329,6 +331,7 @@ func (s *GraphEnas) restartCell() (*space.Graph, error) {
 
 // Observe implements Strategy.
 func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
+	s.moved = false
 	k := g.Key()
 	prevMean, seen := 0.0, s.obs.count[k] > 0
 	if seen {
@@ -361,6 +364,10 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 		s.confirmBest()
 		return nil
 	}
+	if s.pending != nil && k == s.pending.After.Key() {
+		p := s.pending
+		s.last, s.moved = Move{Before: p.Before, Action: p.Action, Mean: p.Mean, Std: p.Std, Beta: p.Beta}, true
+	}
 	if s.pending != nil && s.c != nil {
 		if k != s.pending.After.Key() {
 			return fmt.Errorf("graphenas: observed a cell it did not propose")
@@ -371,9 +378,11 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 				delta = gp.Mean(s.incumbent) - gp.Mean(g) // the process now includes this query
 			}
 		}
-		if _, err := s.c.Observe(*s.pending, delta); err != nil {
+		st, err := s.c.Observe(*s.pending, delta)
+		if err != nil {
 			return err
 		}
+		s.last.Stats = st
 	}
 	// With the process as the belief, Next chooses the incumbent before every proposal.
 	if s.belief() == nil && (s.restart || s.incumbent == nil || errRate < s.incumbentErr) {
@@ -382,6 +391,13 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 	s.confirmBest()
 	return nil
 }
+
+// LastMove implements Mover: the edit of the incumbent that led to the last observed cell (not
+// for the random cells of the start, restarts and confirmations).
+func (s *GraphEnas) LastMove() (Move, bool) { return s.last, s.moved }
+
+// Controller returns the actor-critic (nil for gp-local).
+func (s *GraphEnas) Controller() *controller.Controller { return s.c }
 
 // optimistic is how the process screens a cell: its posterior mean plus Explore standard
 // deviations.

@@ -315,3 +315,100 @@ func TestGPLocalRefusesControllerOptions(t *testing.T) {
 		t.Error("gp-local took hindsight pairs for a critic it does not have")
 	}
 }
+
+// Every strategy runs on the supergraph's space too: each proposes members of it, observes
+// scores, and picks one of the architectures it queried; the walks move one edit at a time and
+// say how (LastMove), the controller's walk with its critic's prediction.
+func TestStrategiesRunOnTheSupergraphSpace(t *testing.T) {
+	b, err := backend.NewGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := space.Supergraph{Nodes: 5, LayersPerStage: 2}
+	// A loss that falls with the number of 3×3 convolutions (op 0) and edges.
+	loss := func(g *space.Graph) float64 {
+		l := 2.0
+		for i, op := range g.Ops {
+			if op == 0 {
+				l -= 0.1
+			}
+			for j := i + 1; j < g.N(); j++ {
+				if g.HasEdge(i, j) {
+					l -= 0.05
+				}
+			}
+		}
+		return l
+	}
+	f := Factories(sp, b)
+	if len(f) != len(Names()) {
+		t.Errorf("%d factories with a back-end, %d names", len(f), len(Names()))
+	}
+	for _, name := range Names() {
+		s, err := f[name](rand.New(rand.NewPCG(1, 2)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		queried := map[string]bool{}
+		var prev *space.Graph
+		for q := 0; q < 24; q++ {
+			g, err := s.Next()
+			if err != nil {
+				t.Fatalf("%s, query %d: %v", name, q, err)
+			}
+			if g.N() != sp.Nodes {
+				t.Fatalf("%s proposed %d nodes", name, g.N())
+			}
+			if err := s.Observe(g, LossScore(loss(g))); err != nil {
+				t.Fatalf("%s, query %d: %v", name, q, err)
+			}
+			queried[g.Key()] = true
+			if strings.HasSuffix(name, "walk") || name == "original" {
+				m, ok := s.(Mover).LastMove()
+				if (q > 0) != ok {
+					t.Errorf("%s, query %d: a move reported: %v", name, q, ok)
+				}
+				if ok && (m.Before.Key() != prev.Key() || surrogate.Distance(m.Before, g) != 1) {
+					t.Errorf("%s, query %d: the move is not one edit of the previous architecture", name, q)
+				}
+				if ok && name == "graphenas-walk" && m.Std <= 0 {
+					t.Errorf("%s, query %d: no critic prediction", name, q)
+				}
+			}
+			prev = g
+		}
+		if best := s.Best(); best == nil || !queried[best.Key()] {
+			t.Errorf("%s picked an architecture it did not query", name)
+		}
+	}
+	if LossScore(0.25) != 75 || errorRate(LossScore(0.25)) != 0.25 {
+		t.Errorf("LossScore(0.25) = %v, read back as the error %v", LossScore(0.25), errorRate(LossScore(0.25)))
+	}
+}
+
+// Names, CheckName and the back-end rule agree with Factories.
+func TestNames(t *testing.T) {
+	without := Factories(space.NB201{}, nil)
+	for _, name := range Names() {
+		if _, ok := without[name]; ok == NeedsBackend(name) {
+			t.Errorf("%s: listed without a back-end %v, needs one %v", name, ok, NeedsBackend(name))
+		}
+		if err := CheckName(name); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, good := range []string{"graphenas-gp:proposals=4", "evolution:pick=gp", "graphenas-walk:pick=gp"} {
+		if err := CheckName(good); err != nil {
+			t.Errorf("%s: %v", good, err)
+		}
+	}
+	for bad, want := range map[string]string{"annealing": "unknown strategy", "evolution:pick=best": "want pick=gp",
+		"random-walk:proposals=2": "takes no loop settings", "graphenas:annealing=1": "unknown setting"} {
+		if err := CheckName(bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", bad, err, want)
+		}
+	}
+	if err := AddVariants(without, space.NB201{}, nil, []string{"graphenas-walk:pick=gp"}); err == nil || !strings.Contains(err.Error(), "back-end") {
+		t.Errorf("graphenas-walk:pick=gp without a back-end: %v", err)
+	}
+}

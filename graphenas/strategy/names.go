@@ -16,27 +16,78 @@ import (
 // Factory makes a fresh strategy for one run (one seed), drawing from r.
 type Factory func(r *rand.Rand) (Strategy, error)
 
-// Factories returns the strategies known by name: the baselines ("random", "evolution",
-// "local", and "gp-local", the surrogate-process local search with uniform proposals), and with a
-// GoMLX back-end the strategies with the controller: "graphenas" (GraphEnas's own components,
-// OwnOptions), "graphenas-gp" (the actor proposing to the surrogate process, GPOptions),
-// "graphenas-plain" (one actor proposal per query, PlainOptions) and "original" (the faithful
-// mode of the plain loop).
+// Factories returns the strategies known by name over the space sp: the baselines ("random",
+// "evolution", "local", "random-walk", and "gp-local", the surrogate-process local search with
+// uniform proposals), and with a GoMLX back-end b the strategies with the controller:
+// "graphenas" (GraphEnas's own components, OwnOptions), "graphenas-gp" (the actor proposing to
+// the surrogate process, GPOptions), "graphenas-plain" (one actor proposal per query,
+// PlainOptions), "graphenas-walk" (the controller's walk, WalkControllerConfig) and "original"
+// (that walk in the original's faithful mode, controller.FaithfulConfig). Every factory seeds
+// its strategy, controller included, from the r it is given.
 func Factories(sp space.Space, b compute.Backend) map[string]Factory {
 	f := map[string]Factory{
-		"random":    func(r *rand.Rand) (Strategy, error) { return NewRandom(sp, r), nil },
-		"evolution": func(r *rand.Rand) (Strategy, error) { return NewEvolution(sp, r), nil },
-		"local":     func(r *rand.Rand) (Strategy, error) { return NewLocalSearch(sp, r), nil },
-		"gp-local":  gpLocalFactory(sp, GPLocalOptions()),
+		"random":      func(r *rand.Rand) (Strategy, error) { return NewRandom(sp, r), nil },
+		"evolution":   func(r *rand.Rand) (Strategy, error) { return NewEvolution(sp, r), nil },
+		"local":       func(r *rand.Rand) (Strategy, error) { return NewLocalSearch(sp, r), nil },
+		"random-walk": func(r *rand.Rand) (Strategy, error) { return NewWalk("random-walk", nil, sp, controller.Config{}, r) },
+		"gp-local":    gpLocalFactory(sp, GPLocalOptions()),
 	}
 	if b != nil {
 		for name, opts := range loopOptions {
 			f[name] = graphEnasFactory(name, b, sp, LoopControllerConfig(), opts())
 		}
-		f["original"] = graphEnasFactory("original", b, sp, controller.FaithfulConfig(), Options{})
+		f["graphenas-walk"] = walkFactory("graphenas-walk", b, sp, WalkControllerConfig())
+		f["original"] = walkFactory("original", b, sp, controller.FaithfulConfig())
 	}
 	return f
 }
+
+// Names lists every strategy Factories knows, sorted: those that need a back-end too.
+func Names() []string {
+	names := []string{"random", "evolution", "local", "random-walk", "gp-local", "graphenas-walk", "original"}
+	for name := range loopOptions {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// NeedsBackend reports whether the strategy name (a variant "base:settings" included) runs the
+// controller, which needs a GoMLX back-end.
+func NeedsBackend(name string) bool {
+	base, _, _ := strings.Cut(name, ":")
+	_, loop := loopOptions[base]
+	return loop || base == "graphenas-walk" || base == "original"
+}
+
+// CheckName checks a strategy name as AddVariants would read it, without building anything: a
+// name of Names, or a variant of one ("graphenas-gp:proposals=8", "evolution:pick=gp").
+func CheckName(name string) error {
+	base, settings, _ := strings.Cut(name, ":")
+	if !slices.Contains(Names(), base) {
+		return fmt.Errorf("strategy: unknown strategy %q (known: %s)", base, strings.Join(Names(), ", "))
+	}
+	_, _, rest, err := cutPick(settings)
+	if err != nil {
+		return fmt.Errorf("strategy: %s: %w", name, err)
+	}
+	if rest == "" {
+		return nil
+	}
+	_, _, err = ParseVariant(base, rest)
+	return err
+}
+
+func walkFactory(name string, b compute.Backend, sp space.Space, cfg controller.Config) Factory {
+	return func(r *rand.Rand) (Strategy, error) {
+		cfg.Seed = r.Uint64()
+		return NewWalk(name, b, sp, cfg, r)
+	}
+}
+
+// WalkControllerConfig is the controller configuration of "graphenas-walk": the defaults
+// (controller.DefaultConfig), whose return sums the effects of the next K = 10 edits of the walk.
+func WalkControllerConfig() controller.Config { return controller.DefaultConfig() }
 
 // loopOptions are the loop options of each strategy that runs the GraphEnas loop with
 // LoopControllerConfig, by name: the options its variants change.
@@ -163,7 +214,7 @@ func AddVariants(factories map[string]Factory, sp space.Space, b compute.Backend
 		f, ok := factories[base]
 		_, loop := loopOptions[base]
 		switch {
-		case loop && b == nil:
+		case NeedsBackend(base) && b == nil:
 			return fmt.Errorf("strategy: %s needs a GoMLX back-end", name)
 		case (loop || base == "gp-local") && rest != "":
 			cfg, o, err := ParseVariant(base, rest)

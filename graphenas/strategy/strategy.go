@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/space"
 )
 
@@ -20,8 +21,8 @@ type Strategy interface {
 	Name() string
 	// Next proposes the next cell to query.
 	Next() (*space.Graph, error)
-	// Observe receives the (noisy) score of the cell Next proposed, higher being better (the
-	// accuracy in percent on the table).
+	// Observe receives the (noisy) score of the cell Next proposed, higher being better: the
+	// accuracy in percent on the table, LossScore of the validation loss on the supergraph.
 	Observe(g *space.Graph, score float64) error
 	// Best returns the cell the strategy believes best so far.
 	Best() *space.Graph
@@ -40,4 +41,33 @@ func RandomEdit(sp space.Space, g *space.Graph, r *rand.Rand) (*space.Graph, spa
 		panic(fmt.Sprintf("strategy: a listed action is illegal: %v", err)) // space.Actions lists legal ones
 	}
 	return next, a
+}
+
+// LossScore is the score of an architecture whose validation loss is loss, for a search that
+// ranks by loss (the shared-weight supergraph): 100·(1 − loss). The strategies read a score as
+// an accuracy in percent whose error, (100 − score)/100, they take the logarithm of; from this
+// score that error is the loss itself, so the walk's δ is log(loss after) − log(loss before),
+// and the surrogate process models −log(loss).
+func LossScore(loss float64) float64 { return 100 * (1 - loss) }
+
+// Move is how a strategy reached the architecture it observed last: an edit of Before, the
+// critic's prediction of the edit's return (Mean, Std, at inverse temperature Beta; zero without
+// a critic) and what the controller learned from it (Stats; zero without a controller).
+type Move struct {
+	Before          *space.Graph
+	Action          space.Action
+	Mean, Std, Beta float64
+	Stats           controller.Stats
+}
+
+// Mover is a strategy that can say how it reached the architecture it observed last (for step
+// logs); ok is false when that architecture was drawn afresh (a start, a restart, a
+// confirmation).
+type Mover interface {
+	LastMove() (m Move, ok bool)
+}
+
+// Controlled is a strategy with an actor-critic (for plots of the critic).
+type Controlled interface {
+	Controller() *controller.Controller
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/retrain"
 	"github.com/graphenas/graphenas/graphenas/search"
+	"github.com/graphenas/graphenas/graphenas/strategy"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
@@ -62,7 +63,7 @@ func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, 
 	cfg := base
 	sg, cc := &cfg.Supergraph, &cfg.Controller
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of every random choice")
-	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "graphenas, original, random or evolution")
+	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "the strategy: "+strings.Join(search.Strategies(), ", ")+", or a variant such as graphenas-gp:proposals=8 or evolution:pick=gp (the same strategies as on the table)")
 	intFlag(fs, &cfg.Budget.Batches, "budget-batches", 1, 1<<20, "training batches per step (reproducible)")
 	budgetSeconds := base.Budget.Time.Seconds()
 	floatFlag(fs, &budgetSeconds, "budget-seconds", 0, 3600, "training seconds per step, instead of --budget-batches")
@@ -117,10 +118,8 @@ func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, 
 		if cfg.Sample > cfg.Population {
 			return cfg, fmt.Errorf("--sample %d is larger than --population %d", cfg.Sample, cfg.Population)
 		}
-		switch cfg.Strategy {
-		case search.StrategyGraphEnas, search.StrategyOriginal, search.StrategyRandom, search.StrategyEvolution:
-		default:
-			return cfg, fmt.Errorf("--strategy %q: known are %s", cfg.Strategy, strings.Join(search.Strategies(), ", "))
+		if err := strategy.CheckName(cfg.Strategy); err != nil {
+			return cfg, fmt.Errorf("--strategy: %w", err)
 		}
 		return cfg, nil
 	}
@@ -242,13 +241,13 @@ func runSearch(args []string) error {
 	if err := writeReport(dir); err != nil {
 		return err
 	}
-	best := s.Best(1)
-	if len(best) > 0 {
-		fmt.Printf("best architecture: %s (val loss %.4f, %d visits); written to %s\n", best[0].Arch, best[0].ValLoss,
-			best[0].Visits, filepath.Join(dir, search.BestFile))
+	best, ok := s.Pick()
+	if ok {
+		fmt.Printf("the strategy's pick: %s (val loss %.4f, %d visits); written to %s\n", best.Arch, best.ValLoss,
+			best.Visits, filepath.Join(dir, search.BestFile))
 	}
-	if f.retrainEpochs > 0 && len(best) > 0 {
-		r, err := retrainShowing(b, ds, best[0].Arch, retrain.Config{Seed: s.Config().Seed, Epochs: f.retrainEpochs,
+	if f.retrainEpochs > 0 && ok {
+		r, err := retrainShowing(b, ds, best.Arch, retrain.Config{Seed: s.Config().Seed, Epochs: f.retrainEpochs,
 			Network: s.Config().Supergraph}, f.quiet)
 		if err != nil {
 			return err
@@ -338,7 +337,7 @@ func runCompare(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	cfgOf := configFlags(fs)
 	df := addDataFlags(fs)
-	strategies := fs.String("strategies", strings.Join(search.Strategies(), ","), "comma-separated strategies")
+	strategies := fs.String("strategies", strings.Join(search.CompareStrategies(), ","), "comma-separated strategies (any of "+strings.Join(search.Strategies(), ", ")+", or their variants)")
 	seeds := fs.String("seeds", "1,2,3", "comma-separated seeds")
 	steps, retrainEpochs, retrainLR := 100, 1.0, 0.05
 	intFlag(fs, &steps, "steps", 1, 1<<30, "steps per search")

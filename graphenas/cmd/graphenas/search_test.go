@@ -46,7 +46,7 @@ func TestSearchRetrainPlotCommands(t *testing.T) {
 	common := []string{"--data", dataDir, "--channels", "4", "--batch-size", "16", "--budget-batches", "1", "--eval-batches", "1",
 		"--checkpoint-every", "2"}
 	stdout, stderr := run(append([]string{"search", "--steps", "3", "--strategy", "evolution", "--out", out}, common...)...)
-	if !strings.Contains(stderr, "search evolution [") || !strings.Contains(stderr, "3/3") || !strings.Contains(stdout, "best architecture:") {
+	if !strings.Contains(stderr, "search evolution [") || !strings.Contains(stderr, "3/3") || !strings.Contains(stdout, "the strategy's pick:") {
 		t.Errorf("no progress bar or result:\n%s\n%s", stderr, stdout)
 	}
 	for _, f := range []string{search.StepsFile, search.CheckpointFile, search.BestFile, search.ConfigFile, "report.html"} {
