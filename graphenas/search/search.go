@@ -454,22 +454,6 @@ func (s *Search) replay(records []StepRecord) error {
 	return nil
 }
 
-// sortedVisits returns the visits in the order of their first step (then their text), so that a
-// checkpoint is the same bytes for the same state.
-func (s *Search) sortedVisits() []*visit {
-	out := make([]*visit, 0, len(s.visits))
-	for _, v := range s.visits {
-		out = append(out, v)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].step != out[j].step {
-			return out[i].step < out[j].step
-		}
-		return out[i].arch.String() < out[j].arch.String()
-	})
-	return out
-}
-
 // Run does n steps, calling fn (if not nil) after each; fn returning an error stops the run. With
 // a run directory, a checkpoint is written when the steps are done.
 func (s *Search) Run(n int, fn func(StepRecord) error) error {
