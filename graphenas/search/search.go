@@ -71,9 +71,9 @@ type Config struct {
 	Budget supergraph.Budget `json:"budget"`
 	// EvalBatches is the number of architecture-split batches per evaluation.
 	EvalBatches int `json:"eval_batches"`
-	// Population and Sample are regularized evolution's population size and tournament size
-	// (strategy.Population, the same evolution as on the table; defaults
-	// strategy.DefaultPopulation and strategy.DefaultSample).
+	// Population and Sample are regularized evolution's population size and tournament size, for
+	// evolution and its variants (strategy.Population, the same evolution as on the table;
+	// defaults strategy.DefaultPopulation and strategy.DefaultSample).
 	Population int `json:"population"`
 	Sample     int `json:"sample"`
 	// CheckpointEvery is the number of steps between checkpoints of a run with a directory
@@ -242,26 +242,31 @@ func newSearch(b compute.Backend, ds *data.Dataset, cfg Config) (*Search, error)
 }
 
 // newStrategy builds the strategy cfg names over sp, every random choice drawn from cfg.Seed:
-// graphenas-walk with cfg.Controller, evolution with cfg.Population and cfg.Sample, the others
-// as strategy.Factories makes them.
+// graphenas-walk with cfg.Controller, evolution with cfg.Population and cfg.Sample (their
+// variants too), the others as strategy.Factories makes them.
 func newStrategy(b compute.Backend, sp space.Space, cfg Config) (strategy.Strategy, error) {
-	r := rand.New(rand.NewPCG(cfg.Seed, 0x5EA4C4))
-	switch cfg.Strategy {
-	case StrategyWalk:
-		cc := cfg.Controller
-		if cc == (controller.Config{}) {
-			cc = strategy.WalkControllerConfig() // an empty Config means the defaults, booleans included
-		}
-		cc.Seed = cfg.Seed
-		return strategy.NewWalk(StrategyWalk, b, sp, cc, r)
-	case StrategyEvolution:
+	f := strategy.Factories(sp, b)
+	f[StrategyEvolution] = func(r *rand.Rand) (strategy.Strategy, error) {
 		return strategy.NewEvolutionSized(sp, cfg.Population, cfg.Sample, r)
 	}
-	f := strategy.Factories(sp, b)
+	if b != nil {
+		f[StrategyWalk] = func(r *rand.Rand) (strategy.Strategy, error) {
+			cc := cfg.Controller
+			if cc == (controller.Config{}) {
+				cc = strategy.WalkControllerConfig() // an empty Config means the defaults, booleans included
+			}
+			cc.Seed = cfg.Seed
+			return strategy.NewWalk(StrategyWalk, b, sp, cc, r)
+		}
+	}
 	if err := strategy.AddVariants(f, sp, b, []string{cfg.Strategy}); err != nil {
 		return nil, err
 	}
-	return f[cfg.Strategy](r)
+	build, ok := f[cfg.Strategy]
+	if !ok {
+		return nil, fmt.Errorf("%s needs a GoMLX back-end", cfg.Strategy)
+	}
+	return build(rand.New(rand.NewPCG(cfg.Seed, 0x5EA4C4)))
 }
 
 // Config returns the configuration in use, defaults filled in.
