@@ -12,11 +12,12 @@ import (
 	"github.com/graphenas/graphenas/graphenas/surrogate"
 )
 
-// GraphEnas searches with the controller (strategies "graphenas", "graphenas-gp",
-// "graphenas-plain" and "original"), or without it ("gp-local", NewGPLocal). From the incumbent (the best cell of the current
-// climb) the actor proposes one edit; the edited cell is queried, and the controller learns from
-// δ = log(error after) − log(error before), the error being 100 − accuracy. A better cell becomes
-// the incumbent. Around that loop, three things a search of noisy queries needs:
+// GraphEnas is the GraphEnas loop: with the controller (strategies "graphenas", "graphenas-gp" and
+// "graphenas-plain") or without it ("gp-local", NewGPLocal). From the incumbent (the best cell of
+// the current climb) the actor proposes one edit; the edited cell is queried, and the controller
+// learns from δ = log(error after) − log(error before), the error being (100 − score)/100 (the
+// accuracy's on the table, the validation loss on the supergraph: LossScore). A better cell
+// becomes the incumbent. Around that loop, three things a search of noisy queries needs:
 //   - no query is spent twice on one cell by accident: the actor is asked again (up to 20 times)
 //     when it proposes a cell already queried, and a climb whose incumbent has no unqueried
 //     neighbour left restarts from a random cell (as local search does);

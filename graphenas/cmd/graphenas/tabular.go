@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ func runTabular(args []string) error {
 	seeds := fs.Int("seeds", 20, "independent runs per strategy")
 	seedOffset := fs.Int("seed-offset", 0, "run seeds offset+1 … offset+seeds (e.g. 100 with --seeds 100: the fresh seeds 101–200)")
 	noise := fs.Float64("noise", 0, "standard deviation of the Gaussian noise added to each query, in accuracy points")
-	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies: random, evolution, local, gp-local (surrogate-process local search, uniform proposals), graphenas (the actor proposes, the critic screens and picks), graphenas-gp (the actor proposes to the surrogate process), graphenas-plain (one actor proposal per query), original (faithful mode), or a variant: graphenas-gp:scale-returns=0+proposals=8 (settings joined by +, see strategy.ParseVariant), evolution:pick=gp (any strategy, its pick made by the surrogate process)")
+	strategies := fs.String("strategies", "random,evolution,local", "comma-separated strategies: random, evolution, local, gp-local (surrogate-process local search, uniform proposals), graphenas (the actor proposes, the critic screens and picks), graphenas-gp (the actor proposes to the surrogate process), graphenas-plain (one actor proposal per query), graphenas-walk (the controller's walk, the supergraph's default), original (that walk in faithful mode), random-walk, or a variant: graphenas-gp:scale-returns=0+proposals=8 (settings joined by +, see strategy.ParseVariant), evolution:pick=gp (any strategy, its pick made by the surrogate process)")
 	versus := fs.String("versus", "", "paired comparisons to print, A/B joined by commas (e.g. graphenas-gp/gp-local): the mean over seeds of A − B and its standard error")
 	asJSON := fs.Bool("json", false, "print one JSON object keyed by strategy")
 	if err := fs.Parse(args); err != nil {
@@ -58,7 +59,7 @@ func runTabular(args []string) error {
 		return err
 	}
 	var b compute.Backend
-	if strings.Contains(*strategies, "graphenas") || strings.Contains(*strategies, "original") {
+	if slices.ContainsFunc(strings.Split(*strategies, ","), strategy.NeedsBackend) {
 		var choice backend.Choice
 		if b, choice, err = backend.New(); err != nil {
 			return err
