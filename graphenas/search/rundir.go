@@ -155,11 +155,11 @@ func (s *Search) Close() error {
 // (Create). A notebook cell runs as a fresh program, so each cell opens the search, steps, and
 // closes it. The configuration of a resumed search is the saved one; Open refuses to resume a
 // search whose strategy or seed differ from cfg's.
-func Open(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Search, error) {
+func Open(b compute.Backend, ds *data.Dataset, cfg Config, dir string, opts ...ResumeOption) (*Search, error) {
 	if !holdsSearch(dir) {
 		return Create(b, ds, cfg, dir)
 	}
-	s, err := Resume(b, ds, dir)
+	s, err := Resume(b, ds, dir, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -303,8 +303,10 @@ func checkpointPath(dir string) (string, error) {
 // checkpoint and cuts steps.jsonl back to the lines that checkpoint covers (checked by their
 // SHA-256), so steps logged after it by a run that was killed are done again, identically with a
 // batch budget; the lines it keeps are not rewritten. A corrupt or incompatible checkpoint gives
-// an error naming the file and changes nothing in dir.
-func Resume(b compute.Backend, ds *data.Dataset, dir string) (*Search, error) {
+// an error naming the file and changes nothing in dir. The strategy is rebuilt from the seed and
+// the kept steps are replayed into it, which costs the strategy's own time per step (about 0.1 s
+// for one with a controller, BENCHMARKS.md): WithReplayProgress reports it.
+func Resume(b compute.Backend, ds *data.Dataset, dir string, opts ...ResumeOption) (*Search, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -312,7 +314,11 @@ func Resume(b compute.Backend, ds *data.Dataset, dir string) (*Search, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := resumeLocked(b, ds, dir, lock)
+	var o resumeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s, err := resumeLocked(b, ds, dir, lock, o)
 	if err != nil {
 		lock.unlock()
 		return nil, err
@@ -320,7 +326,20 @@ func Resume(b compute.Backend, ds *data.Dataset, dir string) (*Search, error) {
 	return s, nil
 }
 
-func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *dirLock) (*Search, error) {
+// ResumeOption changes how Resume (and Open, when it resumes) works.
+type ResumeOption func(*resumeOptions)
+
+type resumeOptions struct {
+	progress func(done, total int)
+}
+
+// WithReplayProgress makes Resume call fn after each logged step it replays into the strategy
+// (done of total), e.g. for a progress bar.
+func WithReplayProgress(fn func(done, total int)) ResumeOption {
+	return func(o *resumeOptions) { o.progress = fn }
+}
+
+func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *dirLock, o resumeOptions) (*Search, error) {
 	path, err := checkpointPath(dir)
 	if err != nil {
 		return nil, err
@@ -341,7 +360,7 @@ func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *dirLock
 	if err != nil {
 		return nil, fmt.Errorf("search: checkpoint %s: %w", path, err)
 	}
-	if err := s.replay(records); err != nil {
+	if err := s.replay(records, o.progress); err != nil {
 		return nil, fmt.Errorf("search: %s: %w", logPath, err)
 	}
 	// From here on the directory changes: the log loses the lines after the checkpoint.

@@ -439,9 +439,10 @@ func moveOf(st strategy.Strategy) (strategy.Move, bool) {
 
 // replay feeds the logged steps to the freshly built strategy, as a resumed search does: each
 // proposal must be the architecture the log holds (the strategy is deterministic given its
-// seed), and each observation is the logged validation loss.
-func (s *Search) replay(records []StepRecord) error {
-	for _, rec := range records {
+// seed), and each observation is the logged validation loss. progress, when not nil, is called
+// after each step.
+func (s *Search) replay(records []StepRecord, progress func(done, total int)) error {
+	for i, rec := range records {
 		g, err := s.strat.Next()
 		if err != nil {
 			return fmt.Errorf("replaying step %d: %w", rec.Step, err)
@@ -455,6 +456,9 @@ func (s *Search) replay(records []StepRecord) error {
 		s.current = g
 		s.visit(space.ToArch(g), rec.ValLoss, rec.Step)
 		s.history = append(s.history, rec)
+		if progress != nil {
+			progress(i+1, len(records))
+		}
 	}
 	return nil
 }

@@ -124,12 +124,13 @@ func TestEveryStrategyRunsAndResumes(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		c.Close()
-		r, err := Resume(b, ds, cut)
+		var calls, lastDone, lastTotal int
+		r, err := Resume(b, ds, cut, WithReplayProgress(func(done, total int) { calls, lastDone, lastTotal = calls+1, done, total }))
 		if err != nil {
 			t.Fatalf("%s: resume: %v", name, err)
 		}
-		if r.Steps() != 7 {
-			t.Errorf("%s: resumed at step %d, want 7", name, r.Steps())
+		if r.Steps() != 7 || calls != 7 || lastDone != 7 || lastTotal != 7 {
+			t.Errorf("%s: resumed at step %d after %d progress calls, the last %d of %d; want 7", name, r.Steps(), calls, lastDone, lastTotal)
 		}
 		if err := r.Run(5, nil); err != nil {
 			t.Fatalf("%s: after resuming: %v", name, err)

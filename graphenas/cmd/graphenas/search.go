@@ -208,7 +208,16 @@ func runSearch(args []string) error {
 	defer b.Finalize()
 	var s *search.Search
 	if f.resume {
-		if s, err = search.Resume(b, ds, dir); err != nil {
+		var replayBar *progress.Bar
+		replaying := func(done, total int) {
+			if replayBar == nil && !f.quiet {
+				replayBar = progress.New(os.Stderr, "replaying the logged steps", total)
+			}
+			if replayBar != nil {
+				replayBar.Update(done, "")
+			}
+		}
+		if s, err = search.Resume(b, ds, dir, search.WithReplayProgress(replaying)); err != nil {
 			return err
 		}
 		changes, err := s.Change(cfg)
