@@ -57,6 +57,11 @@ func configFlags(fs *flag.FlagSet) func() (search.Config, error) {
 	return configFlagsOn(fs, search.DefaultConfig())
 }
 
+// controllerFlags are the flags of search.Config.Controller, which graphenas-walk reads.
+var controllerFlags = []string{"ctrl-hidden", "ctrl-layers", "ctrl-lr", "ctrl-actor-weight", "ctrl-k", "ctrl-gamma",
+	"beta-start", "beta-end", "beta-steps", "replay", "replay-size", "replay-batch", "baseline", "entropy-bonus",
+	"all-actions", "scale-returns"}
+
 // configFlagsOn is configFlags over base instead of the default (a resumed run's saved
 // configuration: then the flags given are exactly the changes asked for).
 func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, error) {
@@ -120,6 +125,22 @@ func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, 
 		}
 		if err := strategy.CheckName(cfg.Strategy); err != nil {
 			return cfg, fmt.Errorf("--strategy: %w", err)
+		}
+		// Settings that only one strategy reads are refused for the others, not ignored.
+		base, _, _ := strings.Cut(cfg.Strategy, ":")
+		for _, only := range []struct {
+			strategy string
+			flags    []string
+			instead  string
+		}{
+			{search.StrategyWalk, controllerFlags, "; the loops take them as variant settings, e.g. graphenas:k=3 (strategy.VariantSettings)"},
+			{search.StrategyEvolution, []string{"population", "sample"}, ""},
+		} {
+			for _, name := range only.flags {
+				if isSet(fs, name) && base != only.strategy {
+					return cfg, fmt.Errorf("--%s configures %s only, not %s%s", name, only.strategy, cfg.Strategy, only.instead)
+				}
+			}
 		}
 		return cfg, nil
 	}
