@@ -151,7 +151,7 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 	}
 	best, ok := s.Pick()
 	if !ok {
-		return run, fmt.Errorf("search: %s found nothing", run.Dir)
+		return run, fmt.Errorf("search: %s: in %d steps the search evaluated no architecture with a path from the input to the output, so there is nothing to retrain (give it more steps)", run.Dir, s.Steps())
 	}
 	run.Best = BestArch{Arch: best.Arch, ArchText: best.Arch.String(), ValLoss: best.ValLoss, Visits: best.Visits,
 		Strategy: strategy, Seed: seed, Steps: s.Steps(), Supergraph: s.Config().Supergraph}
