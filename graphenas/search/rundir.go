@@ -304,8 +304,8 @@ func checkpointPath(dir string) (string, error) {
 // SHA-256), so steps logged after it by a run that was killed are done again, identically with a
 // batch budget; the lines it keeps are not rewritten. A corrupt or incompatible checkpoint gives
 // an error naming the file and changes nothing in dir. The strategy is rebuilt from the seed and
-// the kept steps are replayed into it, which costs the strategy's own time per step (about 0.1 s
-// for one with a controller, BENCHMARKS.md): WithReplayProgress reports it.
+// the kept steps are replayed into it, which costs the strategy's own time per step (40–70 ms for
+// one with a controller on a 2-core CPU, BENCHMARKS.md): WithReplayProgress reports it.
 func Resume(b compute.Backend, ds *data.Dataset, dir string, opts ...ResumeOption) (*Search, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
