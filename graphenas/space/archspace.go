@@ -42,13 +42,19 @@ func (s Supergraph) OpNode(g *Graph, i int) bool { return i > 0 && i < g.N()-1 }
 // EdgesMutable implements Space.
 func (s Supergraph) EdgesMutable() bool { return true }
 
-// Random implements Space.
+// Random implements Space: random ops, each edge with probability EdgeProb, drawn again until a
+// path leads from the input to the output (arch.RandomConnected). A disconnected architecture
+// ignores its input (about a third of 5-node draws at EdgeProb 0.5 are), so all of them score the
+// same chance-level loss, and a search that started among them could take many steps to leave.
+// Edits may still disconnect an architecture; the search then learns that the edit is bad. A
+// connected first draw is returned as it is, so a run that never drew a disconnected
+// architecture is the same as before this rule.
 func (s Supergraph) Random(r *rand.Rand) *Graph {
 	p := s.EdgeProb
 	if p == 0 {
 		p = 0.5
 	}
-	return FromArch(arch.Random(s.Nodes, p, r))
+	return FromArch(arch.RandomConnected(s.Nodes, p, r))
 }
 
 // FromArch converts an architecture to the controller's graph.

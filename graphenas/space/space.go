@@ -182,7 +182,8 @@ type Space interface {
 	OpNode(g *Graph, i int) bool
 	// EdgesMutable reports whether edges may be switched at all.
 	EdgesMutable() bool
-	// Random returns a uniformly random member of the space.
+	// Random returns a random member of the space, the starting point of random search,
+	// evolution's first population and the loops' first cells (see each space for its law).
 	Random(r *rand.Rand) *Graph
 }
 

@@ -152,3 +152,29 @@ func TestArchGraphRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestSupergraphRandomIsConnected checks that the space's random members all have a path from
+// the input to the output, and that a connected first draw is exactly arch.Random's (so the
+// random stream of runs that never met a disconnected draw is unchanged).
+func TestSupergraphRandomIsConnected(t *testing.T) {
+	sp := Supergraph{Nodes: 5, LayersPerStage: 4}
+	same := 0
+	for i := 0; i < 300; i++ {
+		seed := uint64(i)
+		g := sp.Random(rand.New(rand.NewPCG(seed, 7)))
+		if a := ToArch(g); !a.Connected() || a.Validate() != nil {
+			t.Fatalf("draw %d: %s is not a connected, valid architecture", i, a)
+		}
+		plain := arch.Random(5, 0.5, rand.New(rand.NewPCG(seed, 7)))
+		if plain.Connected() {
+			if FromArch(plain).Key() != g.Key() {
+				t.Fatalf("draw %d: a connected first draw %s was replaced by %s", i, plain, ToArch(g))
+			}
+			same++
+		}
+	}
+	// About two thirds of 5-node draws at edge probability 0.5 are connected at the first try.
+	if same < 150 || same > 250 {
+		t.Errorf("%d of 300 first draws connected, expected about 200", same)
+	}
+}
