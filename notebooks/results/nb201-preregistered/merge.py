@@ -3,6 +3,8 @@
 and 151-200) into the tables of RESULTS.md: mean ± std (standard error) per strategy, and the paired
 differences with the same formulas as `graphenas tabular --versus` (stats.PairedDiff). Usage:
     python3 merge.py CIFAR-10 stage1-cifar10.json stage2-cifar10.json
+    python3 merge.py CIFAR-10 --sigma 1 stage3-cifar10-sigma1.json
+(--sigma only labels the table: the JSON does not record the noise it was run at; 0.5 by default).
 """
 import json, math, sys
 def load(p):
@@ -23,14 +25,16 @@ def merged(files):
             for sc in r['scores']:
                 o['per'].setdefault(sc['queries'],[]).extend(sc['per_seed'])
     return out
-ds=sys.argv[1]; files=sys.argv[2:]
+ds=sys.argv[1]; files=sys.argv[2:]; sigma='0.5'
+if files[:1]==['--sigma']:
+    sigma, files = files[1], files[2:]
 m=merged(files)
 names=sorted(m)
 qs=sorted(next(iter(m.values()))['per'])
 seeds=m[names[0]]['seeds']
 for n in names:
     assert m[n]['seeds']==seeds, n
-print(f"#### {ds}, σ = 0.5 (seeds {min(seeds)}–{max(seeds)}, n = {len(seeds)})\n")
+print(f"#### {ds}, σ = {sigma} (seeds {min(seeds)}–{max(seeds)}, n = {len(seeds)})\n")
 print("| strategy | "+" | ".join(f"best of {q}" for q in qs)+" |")
 print("|---|"+"---|"*len(qs))
 for n in names:
