@@ -35,7 +35,7 @@ const (
 	StrategyRandomWalk = "random-walk"    // uniform single edits, moving every step
 	StrategyGraphEnas  = "graphenas"      // GraphEnas's own components: the actor proposes, the critic screens
 	StrategyGPLocal    = "gp-local"       // the surrogate process's local search, uniform proposals
-	StrategyRandom     = "random"         // uniformly random architectures
+	StrategyRandom     = "random"         // random architectures, each with a path from input to output
 	StrategyEvolution  = "evolution"      // regularized evolution, Config.Population and Sample
 )
 

@@ -40,7 +40,7 @@ func (o *observations) mean(k string) float64 { return o.sum[k] / float64(o.coun
 
 func (o *observations) bestGraph() *space.Graph { return o.graph[o.best] }
 
-// Random is uniform random search: every query a fresh uniformly random member of the space.
+// Random is random search: every query a fresh random member of the space (Space.Random).
 type Random struct {
 	sp  space.Space
 	r   *rand.Rand
