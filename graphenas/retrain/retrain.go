@@ -54,12 +54,45 @@ type Result struct {
 	// Params is the number of trainable weights of the architecture.
 	Params int     `json:"params"`
 	Epochs float64 `json:"epochs"`
+	// The rest of the budget it was retrained with: seed, peak learning rate, channels of the first
+	// stage and batch size (zero in results written before they were recorded).
+	Seed         uint64  `json:"seed,omitempty"`
+	LearningRate float64 `json:"learning_rate,omitempty"`
+	Channels     int     `json:"channels,omitempty"`
+	BatchSize    int     `json:"batch_size,omitempty"`
 	// TestLoss and TestAccuracy on the whole test set.
 	TestLoss     float64 `json:"test_loss"`
 	TestAccuracy float64 `json:"test_accuracy"`
 	Seconds      float64 `json:"seconds"`
 	// Curve holds one point per report.
 	Curve []Point `json:"curve"`
+}
+
+// withDefaults fills the zero fields of c with their defaults.
+func (c Config) withDefaults() Config {
+	if c.Epochs == 0 {
+		c.Epochs = 1
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = 0.05
+	}
+	if c.WarmupEpochs == 0 {
+		c.WarmupEpochs = math.Min(0.1, c.Epochs/10)
+	}
+	if c.ReportEvery == 0 {
+		c.ReportEvery = 50
+	}
+	return c
+}
+
+// SameBudget reports whether r was retrained with cfg's epochs, peak learning rate, channels and
+// batch size (not its seed). A field r does not record (a result from before it was recorded) or
+// cfg leaves to the network's default counts as equal.
+func (r Result) SameBudget(cfg Config) bool {
+	cfg = cfg.withDefaults()
+	same := func(recorded, asked float64) bool { return recorded == 0 || asked == 0 || recorded == asked }
+	return r.Epochs == cfg.Epochs && same(r.LearningRate, cfg.LearningRate) &&
+		same(float64(r.Channels), float64(cfg.Network.Channels)) && same(float64(r.BatchSize), float64(cfg.Network.BatchSize))
 }
 
 // Run trains architecture a from fresh weights on the whole training set of ds with a
@@ -69,18 +102,7 @@ func Run(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg Config) (Result,
 	if a == nil {
 		return res, fmt.Errorf("retrain: nil architecture")
 	}
-	if cfg.Epochs == 0 {
-		cfg.Epochs = 1
-	}
-	if cfg.LearningRate == 0 {
-		cfg.LearningRate = 0.05
-	}
-	if cfg.WarmupEpochs == 0 {
-		cfg.WarmupEpochs = math.Min(0.1, cfg.Epochs/10)
-	}
-	if cfg.ReportEvery == 0 {
-		cfg.ReportEvery = 50
-	}
+	cfg = cfg.withDefaults()
 	if cfg.Epochs < 0 || cfg.LearningRate < 0 || cfg.WarmupEpochs < 0 || cfg.WarmupEpochs > cfg.Epochs || cfg.ReportEvery < 0 {
 		return res, fmt.Errorf("retrain: epochs %g, learning rate %g, warm-up %g, report every %d out of range",
 			cfg.Epochs, cfg.LearningRate, cfg.WarmupEpochs, cfg.ReportEvery)
@@ -102,6 +124,7 @@ func Run(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg Config) (Result,
 	}
 	net = sg.Config()
 	res.Arch, res.Epochs = a.String(), cfg.Epochs
+	res.Seed, res.LearningRate, res.Channels, res.BatchSize = cfg.Seed, cfg.LearningRate, net.Channels, net.BatchSize
 	res.Params = net.Params(a, ds.Train.Channels, ds.Train.NumClasses)
 	perEpoch := float64(ds.Train.N) / float64(net.BatchSize)
 	total := max(1, int(math.Round(cfg.Epochs*perEpoch)))

@@ -70,3 +70,27 @@ func TestRetrainRefusesADisconnectedArchitecture(t *testing.T) {
 		t.Errorf("retraining a disconnected architecture: %v", err)
 	}
 }
+
+func TestSameBudget(t *testing.T) {
+	r := Result{Epochs: 2, LearningRate: 0.05, Channels: 24, BatchSize: 64}
+	asked := Config{Epochs: 2, Network: supergraph.Config{Channels: 24}}
+	old := Result{Epochs: 2} // written before the budget's other fields were recorded
+	for _, c := range []struct {
+		r    Result
+		cfg  Config
+		same bool
+	}{
+		{r, asked, true},
+		{r, Config{Epochs: 2, LearningRate: 0.05, Network: supergraph.Config{Channels: 24, BatchSize: 64}}, true},
+		{r, Config{Epochs: 1, Network: supergraph.Config{Channels: 24}}, false},
+		{r, Config{Epochs: 2, LearningRate: 0.1, Network: supergraph.Config{Channels: 24}}, false},
+		{r, Config{Epochs: 2, Network: supergraph.Config{Channels: 12}}, false},
+		{r, Config{Epochs: 2, Network: supergraph.Config{Channels: 24, BatchSize: 32}}, false},
+		{old, asked, true},
+		{old, Config{Epochs: 3}, false},
+	} {
+		if got := c.r.SameBudget(c.cfg); got != c.same {
+			t.Errorf("%+v.SameBudget(%+v) = %v, want %v", c.r, c.cfg, got, c.same)
+		}
+	}
+}

@@ -29,11 +29,16 @@ type CompareConfig struct {
 	// Steps per search.
 	Steps int
 	// Retrain is applied to each search's best architecture; its Seed is the search's seed.
-	// Epochs 0 skips retraining.
+	// Epochs 0 skips retraining. With Network.Nodes 0 the child network is the search's
+	// supergraph, except that a nonzero Network.Channels or Network.BatchSize replaces the
+	// search's: the picks of a search on a narrow proxy can be retrained wider.
 	Retrain retrain.Config
 	// Dir receives one run directory per search (<strategy>-seed<k>) and compare.json/.md. A
 	// comparison started again in the same Dir resumes: finished runs are read back, killed ones
-	// resume from their checkpoint.
+	// resume from their checkpoint. A run whose search settings or steps differ from this
+	// comparison's is refused. A finished run that was not retrained, or was retrained with
+	// another budget, has its pick retrained now (the earlier retraining is kept in
+	// EarlierRetrains), so a comparison can search first and retrain later, e.g. on a GPU.
 	Dir string
 	// OnStep and OnRetrain, when set, are called after each search step and retraining report.
 	OnStep    func(run CompareRun, rec StepRecord)  `json:"-"`
@@ -46,10 +51,12 @@ type CompareRun struct {
 	Seed     uint64 `json:"seed"`
 	Dir      string `json:"dir"`
 	// Best is the search's pick; Retrain what retraining it gave (nil when skipped).
-	Best          BestArch        `json:"best"`
-	Retrain       *retrain.Result `json:"retrain,omitempty"`
-	Steps         int             `json:"steps"`
-	SearchSeconds float64         `json:"search_seconds"`
+	Best    BestArch        `json:"best"`
+	Retrain *retrain.Result `json:"retrain,omitempty"`
+	// EarlierRetrains are retrainings of the same pick with other budgets, oldest first.
+	EarlierRetrains []retrain.Result `json:"earlier_retrains,omitempty"`
+	Steps           int              `json:"steps"`
+	SearchSeconds   float64          `json:"search_seconds"`
 }
 
 // CompareSummary aggregates the runs of one strategy.
@@ -117,14 +124,25 @@ func Compare(b compute.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareRe
 // compareOne runs (or reads back, or resumes) one search of a comparison and retrains its pick.
 func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy string, seed uint64) (CompareRun, error) {
 	run := CompareRun{Strategy: strategy, Seed: seed, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("%s-seed%d", strategy, seed))}
-	if raw, err := os.ReadFile(filepath.Join(run.Dir, runFile)); err == nil {
-		if err := json.Unmarshal(raw, &run); err != nil {
-			return run, fmt.Errorf("search: %s: %w", filepath.Join(run.Dir, runFile), err)
-		}
-		return run, nil
-	}
 	sc := cfg.Search
 	sc.Strategy, sc.Seed = strategy, seed
+	if err := checkRunConfig(run.Dir, sc); err != nil {
+		return run, err
+	}
+	if raw, err := os.ReadFile(filepath.Join(run.Dir, runFile)); err == nil {
+		dir := run.Dir
+		if err := json.Unmarshal(raw, &run); err != nil {
+			return run, fmt.Errorf("search: %s: %w", filepath.Join(dir, runFile), err)
+		}
+		run.Dir = dir // where it is now: the saved one is where it was made, maybe on another machine
+		if run.Steps != cfg.Steps {
+			return run, fmt.Errorf("search: %s holds a finished search of %d steps, this comparison asks for %d: use the same --steps or another directory", run.Dir, run.Steps, cfg.Steps)
+		}
+		if cfg.Retrain.Epochs <= 0 || (run.Retrain != nil && run.Retrain.SameBudget(retrainConfig(cfg, run))) {
+			return run, nil
+		}
+		return run, retrainPick(b, ds, cfg, &run) // searched before, not yet retrained with this budget
+	}
 	var s *Search
 	var err error
 	if _, statErr := os.Stat(filepath.Join(run.Dir, StepsFile)); errors.Is(statErr, fs.ErrNotExist) {
@@ -156,28 +174,86 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 	run.Best = BestArch{Arch: best.Arch, ArchText: best.Arch.String(), ValLoss: best.ValLoss, Visits: best.Visits,
 		Strategy: strategy, Seed: seed, Steps: s.Steps(), Supergraph: s.Config().Supergraph}
 	if cfg.Retrain.Epochs > 0 {
-		rc := cfg.Retrain
-		rc.Seed = seed
-		if rc.Network.Nodes == 0 && rc.Network.Channels == 0 {
-			rc.Network = s.Config().Supergraph
-			rc.Network.CacheSize = 2
-		}
-		rc.Progress = func(p retrain.Point) {
-			if cfg.OnRetrain != nil {
-				cfg.OnRetrain(run, p)
-			}
-		}
-		r, err := retrain.Run(b, ds, best.Arch, rc)
-		if err != nil {
-			return run, err
-		}
-		run.Retrain = &r
+		return run, retrainPick(b, ds, cfg, &run)
 	}
+	return run, writeRun(run)
+}
+
+// checkRunConfig refuses a run directory whose saved search settings differ from want's (a
+// comparison started again with other flags would otherwise mix two configurations in one table).
+// A directory without a saved configuration passes.
+func checkRunConfig(dir string, want Config) error {
+	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil
+	}
+	var saved Config
+	if err := json.Unmarshal(raw, &saved); err != nil {
+		return fmt.Errorf("search: %s: %w", filepath.Join(dir, ConfigFile), err)
+	}
+	if want, err = want.withDefaults(); err != nil {
+		return err
+	}
+	if want.Supergraph, err = want.Supergraph.WithDefaults(); err != nil {
+		return err
+	}
+	var differ []ConfigChange
+	for _, c := range configDiff(saved, want) {
+		if c.Field != "checkpoint_every" {
+			differ = append(differ, c)
+		}
+	}
+	if len(differ) > 0 {
+		return fmt.Errorf("search: %s holds a search with other settings than this comparison's (%s): use the same settings or another directory", dir, changesText(differ))
+	}
+	return nil
+}
+
+// retrainConfig is the retraining cfg asks for run's pick.
+func retrainConfig(cfg CompareConfig, run CompareRun) retrain.Config {
+	rc := cfg.Retrain
+	rc.Seed, rc.Progress = run.Seed, nil
+	if rc.Network.Nodes == 0 {
+		net := run.Best.Supergraph
+		net.CacheSize = 2
+		if rc.Network.Channels > 0 {
+			net.Channels = rc.Network.Channels
+		}
+		if rc.Network.BatchSize > 0 {
+			net.BatchSize = rc.Network.BatchSize
+		}
+		rc.Network = net
+	}
+	return rc
+}
+
+// retrainPick retrains run's pick with cfg's budget, keeps an earlier retraining in
+// EarlierRetrains, and writes the run.
+func retrainPick(b compute.Backend, ds *data.Dataset, cfg CompareConfig, run *CompareRun) error {
+	rc := retrainConfig(cfg, *run)
+	rc.Progress = func(p retrain.Point) {
+		if cfg.OnRetrain != nil {
+			cfg.OnRetrain(*run, p)
+		}
+	}
+	r, err := retrain.Run(b, ds, run.Best.Arch, rc)
+	if err != nil {
+		return fmt.Errorf("search: retraining the pick of %s: %w", run.Dir, err)
+	}
+	if run.Retrain != nil {
+		run.EarlierRetrains = append(run.EarlierRetrains, *run.Retrain)
+	}
+	run.Retrain = &r
+	return writeRun(*run)
+}
+
+// writeRun stores run as the finished-run marker of its directory.
+func writeRun(run CompareRun) error {
 	out, err := json.MarshalIndent(run, "", "  ")
 	if err != nil {
-		return run, fmt.Errorf("search: %w", err)
+		return fmt.Errorf("search: %w", err)
 	}
-	return run, writeAtomic(filepath.Join(run.Dir, runFile), append(out, '\n'))
+	return writeAtomic(filepath.Join(run.Dir, runFile), append(out, '\n'))
 }
 
 // Summarize aggregates runs per strategy, in the order given.
@@ -213,8 +289,8 @@ func Summarize(runs []CompareRun, strategies []string) []CompareSummary {
 // Markdown returns the comparison as Markdown tables: the summary, then every run.
 func (r *CompareResult) Markdown() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "Data set %s, %d steps per search, budget %v per step, %g retraining epochs; %s.\n\n",
-		r.Dataset, r.Config.Steps, r.Config.Search.Budget, r.Config.Retrain.Epochs, r.Date)
+	fmt.Fprintf(&sb, "Data set %s, %d steps per search, budget %v per step, %g retraining epochs%s; %s.\n\n",
+		r.Dataset, r.Config.Steps, r.Config.Search.Budget, r.Config.Retrain.Epochs, r.retrainShape(), r.Date)
 	sb.WriteString("| strategy | runs | retrained test accuracy (mean ± std) | params (mean) | best val loss (mean) | search time (mean) |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Summary {
 		fmt.Fprintf(&sb, "| %s | %d | %.2f%% ± %.2f | %.0f | %.4f | %.0f s |\n", s.Strategy, s.Runs, 100*s.AccuracyMean,
@@ -233,6 +309,23 @@ func (r *CompareResult) Markdown() string {
 			run.Best.ValLoss, run.Best.Visits, acc, params)
 	}
 	return sb.String()
+}
+
+// retrainShape says the channels, batch size and peak learning rate the picks were retrained with,
+// when every retraining recorded the same ones, and nothing otherwise.
+func (r *CompareResult) retrainShape() string {
+	shape := ""
+	for i, run := range r.Runs {
+		if run.Retrain == nil || run.Retrain.Channels == 0 {
+			return ""
+		}
+		s := fmt.Sprintf(" at %d channels, batch %d, peak learning rate %g", run.Retrain.Channels, run.Retrain.BatchSize, run.Retrain.LearningRate)
+		if i > 0 && s != shape {
+			return ""
+		}
+		shape = s
+	}
+	return shape
 }
 
 // write stores compare.json and compare.md in dir.

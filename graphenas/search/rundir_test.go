@@ -289,6 +289,63 @@ func TestCompareWritesTablesAndResumes(t *testing.T) {
 	}
 }
 
+// A comparison can search first and retrain later (e.g. on another machine, with a wider child
+// network); a directory made with other settings is refused instead of mixed into the table.
+func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
+	b, err := backend.NewGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "made-here")
+	steps, retrains := 0, 0
+	cfg := CompareConfig{Strategies: []string{StrategyRandom}, Seeds: []uint64{1}, Search: runConfig(""), Steps: 3, Dir: dir,
+		OnStep: func(CompareRun, StepRecord) { steps++ }, OnRetrain: func(CompareRun, retrain.Point) { retrains++ }}
+	searched, err := Compare(b, runData(), cfg)
+	if err != nil || steps != 3 || retrains != 0 || searched.Runs[0].Retrain != nil {
+		t.Fatalf("search only: %d steps, %d retraining reports, %+v, %v", steps, retrains, searched.Runs, err)
+	}
+	// Moved (as a directory copied from another machine would be), then retrained 1.5× wider.
+	moved := filepath.Join(filepath.Dir(dir), "copied-here")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Dir, steps = moved, 0
+	cfg.Retrain = retrain.Config{Epochs: 0.2, Network: supergraph.Config{Channels: 6}}
+	wide, err := Compare(b, runData(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := wide.Runs[0]
+	if steps != 0 || retrains == 0 || r.Retrain == nil || r.Retrain.Channels != 6 || r.Retrain.BatchSize != 16 || r.Retrain.Epochs != 0.2 ||
+		r.Best.ArchText != searched.Runs[0].Best.ArchText || r.Dir != filepath.Join(moved, "random-seed1") {
+		t.Fatalf("retrained later: %d steps, %d reports, %+v", steps, retrains, r)
+	}
+	md, _ := os.ReadFile(filepath.Join(moved, "compare.md"))
+	if !strings.Contains(string(md), "0.2 retraining epochs at 6 channels, batch 16") {
+		t.Errorf("compare.md does not state the retraining budget:\n%s", md)
+	}
+	// The same budget again: read back, nothing retrained. Another budget: retrained, the first kept.
+	retrains = 0
+	if again, err := Compare(b, runData(), cfg); err != nil || retrains != 0 || again.Runs[0].Retrain.TestAccuracy != r.Retrain.TestAccuracy {
+		t.Fatalf("same budget again: %d reports, %v", retrains, err)
+	}
+	cfg.Retrain.Epochs = 0.3
+	longer, err := Compare(b, runData(), cfg)
+	if err != nil || len(longer.Runs[0].EarlierRetrains) != 1 || longer.Runs[0].EarlierRetrains[0].Epochs != 0.2 || longer.Runs[0].Retrain.Epochs != 0.3 {
+		t.Fatalf("longer: %+v, %v", longer.Runs, err)
+	}
+	// Other steps or other search settings in the same directory are refused, naming what differs.
+	cfg.Steps = 5
+	if _, err := Compare(b, runData(), cfg); err == nil || !strings.Contains(err.Error(), "3 steps") {
+		t.Errorf("more steps: %v", err)
+	}
+	cfg.Steps = 3
+	cfg.Search.Supergraph.Channels = 8
+	if _, err := Compare(b, runData(), cfg); err == nil || !strings.Contains(err.Error(), "supergraph.channels 4 → 8") {
+		t.Errorf("other channels: %v", err)
+	}
+}
+
 func TestOpenCreatesThenResumes(t *testing.T) {
 	b, _ := backend.NewGo()
 	dir := t.TempDir()

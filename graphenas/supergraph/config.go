@@ -53,8 +53,8 @@ func DefaultConfig() Config {
 		LearningRate: 1e-3, Momentum: 0.9, BNMomentum: 0.1, WeightsFraction: 0.8, CacheSize: 32}
 }
 
-// withDefaults fills zero fields from DefaultConfig and checks the result.
-func (c Config) withDefaults() (Config, error) {
+// WithDefaults fills zero fields from DefaultConfig and checks the result.
+func (c Config) WithDefaults() (Config, error) {
 	d := DefaultConfig()
 	if c.Nodes == 0 {
 		c.Nodes = d.Nodes

@@ -138,7 +138,7 @@ type compiled struct {
 
 // New creates the supergraph for the data set ds on backend, with fresh weights from cfg.Seed.
 func New(backend compute.Backend, ds *data.Dataset, cfg Config) (*Supergraph, error) {
-	cfg, err := cfg.withDefaults()
+	cfg, err := cfg.WithDefaults()
 	if err != nil {
 		return nil, err
 	}

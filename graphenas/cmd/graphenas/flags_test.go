@@ -101,6 +101,8 @@ func TestFlagsRefuseBadValues(t *testing.T) {
 		{"retrain", "lr", "NaN"},
 		{"compare", "retrain-lr", "Inf"},
 		{"compare", "steps", "-3"},
+		{"compare", "retrain-channels", "0"},
+		{"compare", "retrain-batch-size", "-2"},
 	}
 	for _, c := range cases {
 		dir := filepath.Join(t.TempDir(), "run")

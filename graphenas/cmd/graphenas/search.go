@@ -369,11 +369,13 @@ func runCompare(args []string) error {
 	df := addDataFlags(fs)
 	strategies := fs.String("strategies", strings.Join(search.CompareStrategies(), ","), "comma-separated strategies (any of "+strings.Join(search.Strategies(), ", ")+", or their variants)")
 	seeds := fs.String("seeds", "1,2,3", "comma-separated seeds")
-	steps, retrainEpochs, retrainLR := 100, 1.0, 0.05
+	steps, retrainEpochs, retrainLR, retrainChannels, retrainBatch := 100, 1.0, 0.05, 0, 0
 	intFlag(fs, &steps, "steps", 1, 1<<30, "steps per search")
-	floatFlag(fs, &retrainEpochs, "retrain-epochs", 0, 1000, "epochs of retraining of each search's best architecture (0: none)")
+	floatFlag(fs, &retrainEpochs, "retrain-epochs", 0, 1000, "epochs of retraining of each search's best architecture (0: none; searched runs can be retrained later by running again with a budget)")
 	positiveFloatFlag(fs, &retrainLR, "retrain-lr", 100, "peak learning rate of retraining")
-	out := fs.String("out", "compare", "directory for the runs, compare.json, compare.md and the plots; an existing one is resumed")
+	intFlag(fs, &retrainChannels, "retrain-channels", 1, 4096, "channels of the first stage when retraining (default: the search's)")
+	intFlag(fs, &retrainBatch, "retrain-batch-size", 1, 1<<16, "images per batch when retraining (default: the search's)")
+	out := fs.String("out", "compare", "directory for the runs, compare.json, compare.md and the plots; an existing one is resumed, and its picks retrained if the retraining budget changed")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -383,7 +385,8 @@ func runCompare(args []string) error {
 		return fmt.Errorf("compare: %w", err)
 	}
 	cc := search.CompareConfig{Search: cfg, Steps: steps, Dir: *out,
-		Retrain: retrain.Config{Epochs: retrainEpochs, LearningRate: retrainLR}}
+		Retrain: retrain.Config{Epochs: retrainEpochs, LearningRate: retrainLR,
+			Network: supergraph.Config{Channels: retrainChannels, BatchSize: retrainBatch}}}
 	for _, s := range strings.Split(*strategies, ",") {
 		cc.Strategies = append(cc.Strategies, strings.TrimSpace(s))
 	}
