@@ -155,8 +155,8 @@ func CompareReport(res *search.CompareResult) (string, error) {
 		res.Config.Steps, html.EscapeString(res.Config.Search.Budget.String()), res.Config.Retrain.Epochs)
 	b.WriteString("<table><tr><th>strategy</th><th>runs</th><th>retrained test accuracy</th><th>params</th><th>best val loss</th><th>search time</th></tr>\n")
 	for _, s := range res.Summary {
-		fmt.Fprintf(&b, "<tr><td>%s</td><td>%d</td><td>%.2f%% ± %.2f</td><td>%.0f</td><td>%.4f</td><td>%.0f s</td></tr>\n",
-			html.EscapeString(s.Strategy), s.Runs, 100*s.AccuracyMean, 100*s.AccuracyStd, s.ParamsMean, s.BestValLossMean, s.SearchSecondsMean)
+		fmt.Fprintf(&b, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%.4f</td><td>%.0f s</td></tr>\n",
+			html.EscapeString(s.Strategy), s.Runs, html.EscapeString(s.AccuracyText()), s.ParamsText(), s.BestValLossMean, s.SearchSecondsMean)
 	}
 	b.WriteString("</table>\n<h2>Curves</h2>\n<div class=\"grid\">\n")
 	for _, m := range []string{MetricBestValLoss, MetricValLossMA, MetricValAccMA} {

@@ -301,8 +301,11 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 	cfg := CompareConfig{Strategies: []string{StrategyRandom}, Seeds: []uint64{1}, Search: runConfig(""), Steps: 3, Dir: dir,
 		OnStep: func(CompareRun, StepRecord) { steps++ }, OnRetrain: func(CompareRun, retrain.Point) { retrains++ }}
 	searched, err := Compare(b, runData(), cfg)
-	if err != nil || steps != 3 || retrains != 0 || searched.Runs[0].Retrain != nil {
+	if err != nil || steps != 3 || retrains != 0 || searched.Runs[0].Retrain != nil || searched.Summary[0].Retrained != 0 {
 		t.Fatalf("search only: %d steps, %d retraining reports, %+v, %v", steps, retrains, searched.Runs, err)
+	}
+	if md := searched.Markdown(); !strings.Contains(md, "| random | 1 | — (not retrained) | — |") {
+		t.Errorf("a comparison not yet retrained shows an accuracy:\n%s", md)
 	}
 	// Moved (as a directory copied from another machine would be), then retrained 1.5× wider.
 	moved := filepath.Join(filepath.Dir(dir), "copied-here")
