@@ -223,7 +223,7 @@ func checkRunConfig(dir string, want Config) error {
 	}
 	var differ []ConfigChange
 	for _, c := range configDiff(saved, want) {
-		if c.Field != "checkpoint_every" {
+		if !derivedField(c, want.Strategy) {
 			differ = append(differ, c)
 		}
 	}
@@ -231,6 +231,34 @@ func checkRunConfig(dir string, want Config) error {
 		return fmt.Errorf("search: %s holds a search with other settings than this comparison's (%s): use the same settings or another directory", dir, changesText(differ))
 	}
 	return nil
+}
+
+// derivedField reports whether a difference between a saved configuration and the one asked for
+// says nothing about what was searched: how often it checkpoints, and the controller settings a
+// search fills in itself. Only graphenas-walk takes Config.Controller (the other strategies with a
+// controller configure their own), and its seed and op count follow the search's seed and space,
+// and a field asked as zero is left to the controller's default.
+func derivedField(c ConfigChange, strategyName string) bool {
+	if c.Field == "checkpoint_every" {
+		return true
+	}
+	if !strings.HasPrefix(c.Field, "controller.") {
+		return false
+	}
+	if base, _, _ := strings.Cut(strategyName, ":"); base != StrategyWalk {
+		return true
+	}
+	switch v := c.To.(type) {
+	case nil:
+		return true
+	case float64:
+		return v == 0 || c.Field == "controller.seed" || c.Field == "controller.num_ops"
+	case bool:
+		return !v
+	case string:
+		return v == ""
+	}
+	return false
 }
 
 // retrainConfig is the retraining cfg asks for run's pick.

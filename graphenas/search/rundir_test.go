@@ -298,10 +298,15 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "made-here")
 	steps, retrains := 0, 0
-	cfg := CompareConfig{Strategies: []string{StrategyRandom}, Seeds: []uint64{1}, Search: runConfig(""), Steps: 3, Dir: dir,
+	// The controller's settings as the command line passes them (its defaults, seed 1): the
+	// searches fill in their own (seed, op count, the GraphEnas loop's controller), which must not
+	// make their directories look foreign when the comparison is run again.
+	sc := runConfig("")
+	sc.Controller = DefaultConfig().Controller
+	cfg := CompareConfig{Strategies: []string{StrategyRandom, StrategyWalk, StrategyGraphEnas}, Seeds: []uint64{1}, Search: sc, Steps: 3, Dir: dir,
 		OnStep: func(CompareRun, StepRecord) { steps++ }, OnRetrain: func(CompareRun, retrain.Point) { retrains++ }}
 	searched, err := Compare(b, runData(), cfg)
-	if err != nil || steps != 3 || retrains != 0 || searched.Runs[0].Retrain != nil || searched.Summary[0].Retrained != 0 {
+	if err != nil || steps != 9 || retrains != 0 || searched.Runs[0].Retrain != nil || searched.Summary[0].Retrained != 0 {
 		t.Fatalf("search only: %d steps, %d retraining reports, %+v, %v", steps, retrains, searched.Runs, err)
 	}
 	if md := searched.Markdown(); !strings.Contains(md, "| random | 1 | — (not retrained) | — |") {
@@ -319,7 +324,7 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := wide.Runs[0]
-	if steps != 0 || retrains == 0 || r.Retrain == nil || r.Retrain.Channels != 6 || r.Retrain.BatchSize != 16 || r.Retrain.Epochs != 0.2 ||
+	if steps != 0 || retrains == 0 || len(wide.Runs) != 3 || wide.Runs[2].Retrain == nil || r.Retrain == nil || r.Retrain.Channels != 6 || r.Retrain.BatchSize != 16 || r.Retrain.Epochs != 0.2 ||
 		r.Best.ArchText != searched.Runs[0].Best.ArchText || r.Dir != filepath.Join(moved, "random-seed1") {
 		t.Fatalf("retrained later: %d steps, %d reports, %+v", steps, retrains, r)
 	}
@@ -334,7 +339,7 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 	}
 	cfg.Retrain.Epochs = 0.3
 	longer, err := Compare(b, runData(), cfg)
-	if err != nil || len(longer.Runs[0].EarlierRetrains) != 1 || longer.Runs[0].EarlierRetrains[0].Epochs != 0.2 || longer.Runs[0].Retrain.Epochs != 0.3 {
+	if err != nil || len(longer.Runs[1].EarlierRetrains) != 1 || longer.Runs[0].EarlierRetrains[0].Epochs != 0.2 || longer.Runs[0].Retrain.Epochs != 0.3 {
 		t.Fatalf("longer: %+v, %v", longer.Runs, err)
 	}
 	// Other steps or other search settings in the same directory are refused, naming what differs.
@@ -346,6 +351,12 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 	cfg.Search.Supergraph.Channels = 8
 	if _, err := Compare(b, runData(), cfg); err == nil || !strings.Contains(err.Error(), "supergraph.channels 4 → 8") {
 		t.Errorf("other channels: %v", err)
+	}
+	// The walk's controller settings are its own search settings: another discount is refused.
+	cfg.Search.Supergraph.Channels = 4
+	cfg.Search.Controller.Gamma = 0.5
+	if _, err := Compare(b, runData(), cfg); err == nil || !strings.Contains(err.Error(), "graphenas-walk-seed1") || !strings.Contains(err.Error(), "controller.gamma") {
+		t.Errorf("the walk with another discount: %v", err)
 	}
 }
 
