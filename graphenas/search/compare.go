@@ -145,9 +145,24 @@ func Compare(b compute.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareRe
 	return res, nil
 }
 
+// compareRunDir is the directory of one search of a comparison in dir: <strategy>-seed<k>, with a
+// variant's ':' written '_' ("graphenas-walk_connected=1-seed11"), since Windows refuses ':' in
+// file names and such a comparison could not be cloned there. A directory an earlier build made
+// with the ':' is still used, so nothing it holds is searched again.
+func compareRunDir(dir, strategy string, seed uint64) string {
+	name := fmt.Sprintf("%s-seed%d", strategy, seed)
+	safe := filepath.Join(dir, strings.ReplaceAll(name, ":", "_"))
+	if legacy := filepath.Join(dir, name); legacy != safe {
+		if _, err := os.Stat(legacy); err == nil {
+			return legacy
+		}
+	}
+	return safe
+}
+
 // compareOne runs (or reads back, or resumes) one search of a comparison and retrains its pick.
 func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy string, seed uint64) (CompareRun, error) {
-	run := CompareRun{Strategy: strategy, Seed: seed, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("%s-seed%d", strategy, seed))}
+	run := CompareRun{Strategy: strategy, Seed: seed, Dir: compareRunDir(cfg.Dir, strategy, seed)}
 	sc := cfg.Search
 	sc.Strategy, sc.Seed = strategy, seed
 	if err := checkRunConfig(run.Dir, sc); err != nil {

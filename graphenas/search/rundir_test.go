@@ -423,3 +423,21 @@ func TestCreateThenCloseIsResumable(t *testing.T) {
 	}
 	sameLines(t, "opened twice vs once", logWithoutTiming(t, dir), logWithoutTiming(t, whole))
 }
+
+// A variant's run directory has no ':' (Windows refuses it), unless an earlier build made one.
+func TestCompareRunDirOfAVariant(t *testing.T) {
+	dir := t.TempDir()
+	if got, want := compareRunDir(dir, "graphenas-walk:connected=1", 11), filepath.Join(dir, "graphenas-walk_connected=1-seed11"); got != want {
+		t.Errorf("run directory %s, want %s", got, want)
+	}
+	if got, want := compareRunDir(dir, "random", 3), filepath.Join(dir, "random-seed3"); got != want {
+		t.Errorf("run directory %s, want %s", got, want)
+	}
+	legacy := filepath.Join(dir, "evolution:pick=gp-seed2")
+	if err := os.Mkdir(legacy, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := compareRunDir(dir, "evolution:pick=gp", 2); got != legacy {
+		t.Errorf("run directory %s, want the earlier build's %s", got, legacy)
+	}
+}

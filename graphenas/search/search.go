@@ -156,6 +156,9 @@ type StepRecord struct {
 	// controller, for an edit the actor proposed or the critic screened).
 	CriticMean float64 `json:"critic_mean"`
 	CriticStd  float64 `json:"critic_std"`
+	// Redrawn counts the actor's proposals set aside before this edit because they left no path
+	// from input to output (a walk variant with connected=1).
+	Redrawn int `json:"redrawn,omitempty"`
 	// Stats is what the controller learned from at this step (controller strategies): its
 	// losses, entropy, the edit's log-probability, baseline, return scale, and the realised
 	// return (Σ γ^k δ over K steps) of step ReturnStep, which this step's δ completed.
@@ -402,7 +405,7 @@ func (s *Search) record(g *space.Graph, a *arch.Arch, tr supergraph.TrainResult,
 		act := m.Action
 		before := space.ToArch(m.Before)
 		rec.Action, rec.Before = &act, before.String()
-		rec.CriticMean, rec.CriticStd, rec.Beta, rec.Stats = m.Mean, m.Std, m.Beta, m.Stats
+		rec.CriticMean, rec.CriticStd, rec.Beta, rec.Stats, rec.Redrawn = m.Mean, m.Std, m.Beta, m.Stats, m.Redrawn
 		if v := s.visits[before.Key()]; v != nil {
 			rec.Delta = math.Log(ev.Loss) - math.Log(v.valLoss)
 		}

@@ -57,6 +57,10 @@ func (s Supergraph) Random(r *rand.Rand) *Graph {
 	return FromArch(arch.RandomConnected(s.Nodes, p, r))
 }
 
+// Connected implements Connector: whether a path leads from the input to the output
+// (arch.Arch.Connected).
+func (s Supergraph) Connected(g *Graph) bool { return ToArch(g).Connected() }
+
 // FromArch converts an architecture to the controller's graph.
 func FromArch(a *arch.Arch) *Graph {
 	ops := make([]int, a.N())

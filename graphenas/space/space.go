@@ -187,6 +187,14 @@ type Space interface {
 	Random(r *rand.Rand) *Graph
 }
 
+// Connector is a space some of whose members have no path from the input to the output: such a
+// member ignores its input and can only guess, whatever its ops (the Supergraph space).
+type Connector interface {
+	Space
+	// Connected reports whether g has a path from its input to its output.
+	Connected(g *Graph) bool
+}
+
 // Legal reports whether a is a legal edit of g in sp: an op node set to a valid op different
 // from its current one, or an edge i → j (i < j) of a space whose edges change, switched to the
 // other state.

@@ -74,6 +74,10 @@ func CheckName(name string) error {
 	if rest == "" {
 		return nil
 	}
+	if isWalk(base) {
+		_, err = ParseWalkVariant(base, rest)
+		return err
+	}
 	_, _, err = ParseVariant(base, rest)
 	return err
 }
@@ -200,7 +204,9 @@ func parseVariant(s string, o Options) (controller.Config, Options, error) {
 // process over its queries, see SurrogatePick) and "pick-top=N" (the process fitted to the N
 // cells of highest mean); "graphenas", "graphenas-gp", "graphenas-plain" and "gp-local" also take
 // the settings of ParseVariant: "graphenas-gp:hindsight=2+critic-steps=1" is graphenas-gp with
-// those changed, for ablations.
+// those changed, for ablations. The walks ("graphenas-walk", "original", "random-walk") take
+// "connected=1" (ParseWalkVariant): the walk proposes only edits that keep a path from input to
+// output (Walk.KeepConnected).
 func AddVariants(factories map[string]Factory, sp space.Space, b compute.Backend, names []string) error {
 	for _, name := range names {
 		base, settings, variant := strings.Cut(name, ":")
@@ -216,6 +222,14 @@ func AddVariants(factories map[string]Factory, sp space.Space, b compute.Backend
 		switch {
 		case NeedsBackend(base) && b == nil:
 			return fmt.Errorf("strategy: %s needs a GoMLX back-end", name)
+		case isWalk(base) && rest != "" && ok:
+			keep, err := ParseWalkVariant(base, rest)
+			if err != nil {
+				return err
+			}
+			if keep {
+				f = keepConnected(f)
+			}
 		case (loop || base == "gp-local") && rest != "":
 			cfg, o, err := ParseVariant(base, rest)
 			if err != nil {
@@ -244,6 +258,43 @@ func AddVariants(factories map[string]Factory, sp space.Space, b compute.Backend
 		factories[name] = f
 	}
 	return nil
+}
+
+// isWalk reports whether the strategy base is a walk (Walk).
+func isWalk(base string) bool {
+	return base == "graphenas-walk" || base == "original" || base == "random-walk"
+}
+
+// ParseWalkVariant reads the settings of a walk's variant ("graphenas-walk", "original",
+// "random-walk"): "connected=1" keeps the walk among architectures with a path from input to
+// output (Walk.KeepConnected), "connected=0" is the walk as it is.
+func ParseWalkVariant(base, settings string) (keepConnected bool, err error) {
+	for _, kv := range strings.Split(settings, "+") {
+		k, v, _ := strings.Cut(kv, "=")
+		if k != "connected" || (v != "0" && v != "1") {
+			return false, fmt.Errorf("strategy: %s:%s: a walk takes connected=0 or connected=1 (and pick=gp, pick-top=N), not %q", base, settings, kv)
+		}
+		keepConnected = v == "1"
+	}
+	return keepConnected, nil
+}
+
+// keepConnected wraps the factory of a walk into one whose walk keeps connected.
+func keepConnected(f Factory) Factory {
+	return func(r *rand.Rand) (Strategy, error) {
+		s, err := f(r)
+		if err != nil {
+			return nil, err
+		}
+		w, ok := s.(*Walk)
+		if !ok {
+			return nil, fmt.Errorf("strategy: connected=1 needs a walk, got %s", s.Name())
+		}
+		if err := w.KeepConnected(); err != nil {
+			return nil, err
+		}
+		return w, nil
+	}
 }
 
 // cutPick takes the pick settings out of "name=value+…": whether pick=gp is asked for, the

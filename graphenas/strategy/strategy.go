@@ -53,11 +53,14 @@ func LossScore(loss float64) float64 { return 100 * (1 - loss) }
 // Move is how a strategy reached the architecture it observed last: an edit of Before, the
 // critic's prediction of the edit's return (Mean, Std, at inverse temperature Beta; zero without
 // a critic) and what the controller learned from it (Stats; zero without a controller).
+// Redrawn counts the actor's proposals set aside before this edit because they left no path
+// from input to output (a walk that keeps connected, Walk.KeepConnected).
 type Move struct {
 	Before          *space.Graph
 	Action          space.Action
 	Mean, Std, Beta float64
 	Stats           controller.Stats
+	Redrawn         int
 }
 
 // Mover is a strategy that can say how it reached the architecture it observed last (for step

@@ -1,0 +1,129 @@
+package strategy
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/graphenas/graphenas/graphenas/backend"
+	"github.com/graphenas/graphenas/graphenas/space"
+)
+
+// walkTrace runs the strategy name (a walk or its variant) for n queries on sp with a loss that
+// falls as edges are removed, and returns the queried graphs and the proposals set aside.
+func walkTrace(t *testing.T, f map[string]Factory, name string, n int) (queried []*space.Graph, redrawn []int) {
+	t.Helper()
+	s, err := f[name](rand.New(rand.NewPCG(5, 3)))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for q := 0; q < n; q++ {
+		g, err := s.Next()
+		if err != nil {
+			t.Fatalf("%s, query %d: %v", name, q, err)
+		}
+		edges := 0
+		for i := 0; i < g.N(); i++ {
+			edges += g.OutDegree(i)
+		}
+		if err := s.Observe(g, LossScore(0.5+0.05*float64(edges))); err != nil {
+			t.Fatalf("%s, query %d: %v", name, q, err)
+		}
+		m, _ := s.(Mover).LastMove()
+		queried, redrawn = append(queried, g), append(redrawn, m.Redrawn)
+	}
+	return queried, redrawn
+}
+
+// A walk with connected=1 never queries an architecture without a path from input to output,
+// where the walk as it is (same seed) does; the controller's walk follows the same path as the
+// walk as it is until the first proposal it sets aside.
+func TestWalkKeepsConnected(t *testing.T) {
+	b, err := backend.NewGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := space.Supergraph{Nodes: 5, LayersPerStage: 2}
+	names := []string{"random-walk", "graphenas-walk"}
+	f := Factories(sp, b)
+	for _, name := range names {
+		if err := AddVariants(f, sp, b, []string{name + ":connected=1", name + ":connected=0"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range names {
+		n := 40
+		if name == "random-walk" {
+			n = 300 // uniform edits cut the last path less often than an actor rewarded for fewer edges
+		}
+		plain, _ := walkTrace(t, f, name, n)
+		same, _ := walkTrace(t, f, name+":connected=0", n)
+		kept, redrawn := walkTrace(t, f, name+":connected=1", n)
+		cut, firstCut := 0, -1
+		for q, g := range plain {
+			if g.Key() != same[q].Key() {
+				t.Fatalf("%s:connected=0 differs from %s at query %d", name, name, q)
+			}
+			if !sp.Connected(g) {
+				cut++
+				if firstCut < 0 {
+					firstCut = q
+				}
+			}
+			if !sp.Connected(kept[q]) {
+				t.Errorf("%s:connected=1 queried an architecture without a path at query %d: %v", name, q, space.ToArch(kept[q]))
+			}
+		}
+		if cut == 0 {
+			t.Fatalf("%s never left the connected architectures in %d queries: the test shows nothing", name, n)
+		}
+		total := 0
+		for _, r := range redrawn {
+			total += r
+		}
+		if name != "graphenas-walk" {
+			if total != 0 {
+				t.Errorf("%s: %d proposals set aside; a walk without an actor draws among the edits that keep a path", name, total)
+			}
+			continue
+		}
+		for q := 0; q < firstCut; q++ {
+			if kept[q].Key() != plain[q].Key() || redrawn[q] != 0 {
+				t.Fatalf("%s:connected=1 left the walk's path at query %d, before its first cut (%d)", name, q, firstCut)
+			}
+		}
+		if redrawn[firstCut] < 1 {
+			t.Errorf("%s:connected=1 set aside %d proposals at the walk's first cut (query %d), %d in all", name, redrawn[firstCut], firstCut, total)
+		}
+		t.Logf("%s: %d of %d queries without a path; connected=1 set aside %d proposals", name, cut, n, total)
+	}
+}
+
+// connected=1 is a walk's setting, and needs a space that can say what is connected.
+func TestWalkVariantSettings(t *testing.T) {
+	for _, good := range []string{"graphenas-walk:connected=1", "original:connected=0+pick=gp", "random-walk:connected=1"} {
+		if err := CheckName(good); err != nil {
+			t.Errorf("%s: %v", good, err)
+		}
+	}
+	for bad, want := range map[string]string{
+		"graphenas-walk:connected=2": "connected=0 or connected=1",
+		"graphenas-walk:k=3":         "not \"k=3\"",
+		"random:connected=1":         "takes no loop settings",
+	} {
+		err := CheckName(bad)
+		if err == nil {
+			err = AddVariants(Factories(space.NB201{}, nil), space.NB201{}, nil, []string{bad})
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", bad, err, want)
+		}
+	}
+	f := Factories(space.NB201{}, nil)
+	if err := AddVariants(f, space.NB201{}, nil, []string{"random-walk:connected=1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f["random-walk:connected=1"](rand.New(rand.NewPCG(1, 1))); err == nil || !strings.Contains(err.Error(), "nothing to keep") {
+		t.Errorf("random-walk:connected=1 on NB-201: %v, want a refusal", err)
+	}
+}
