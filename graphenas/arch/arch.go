@@ -190,6 +190,35 @@ func (a *Arch) Connected() bool {
 	return len(a.LiveInputs(a.N()-1)) > 0
 }
 
+// Computed returns the text form (String) of what the child network computes for a: its live
+// nodes (Live) with their ops and the edges between them; every other node is written "-" and its
+// edges are left out. Two architectures with the same Computed compute the same function with the
+// same shared weights, so an edit that leaves it unchanged (the op of a node off every path, an
+// edge between such nodes) changes nothing a search could measure. Every architecture without a
+// path from input to output computes "1:- 2:- … |", a guess.
+func (a *Arch) Computed() string {
+	live := a.Live()
+	n := a.N()
+	var b strings.Builder
+	for i := 1; i < n-1; i++ {
+		if i > 1 {
+			b.WriteByte(' ')
+		}
+		if live[i] {
+			fmt.Fprintf(&b, "%d:%s", i, a.ops[i])
+		} else {
+			fmt.Fprintf(&b, "%d:-", i)
+		}
+	}
+	b.WriteString(" |")
+	for _, e := range a.Edges() {
+		if live[e[0]] && live[e[1]] {
+			fmt.Fprintf(&b, " %d>%d", e[0], e[1])
+		}
+	}
+	return b.String()
+}
+
 // LiveInputs returns the live nodes with an edge into node j.
 func (a *Arch) LiveInputs(j int) []int {
 	live := a.Live()

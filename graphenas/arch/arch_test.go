@@ -230,3 +230,28 @@ func TestRandomConnected(t *testing.T) {
 		}
 	}
 }
+
+// Computed keeps what the child network computes and nothing else.
+func TestComputed(t *testing.T) {
+	computed := func(s string) string {
+		t.Helper()
+		a, err := Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Computed()
+	}
+	for _, c := range []struct{ arch, want string }{
+		{"1:conv3 2:conv5 3:maxpool3 | 0>1 1>2 2>4", "1:conv3 2:conv5 3:- | 0>1 1>2 2>4"},         // node 3 is off every path
+		{"1:conv3 2:dwconv7 3:maxpool3 | 0>1 1>2 2>4 3>4", "1:conv3 2:dwconv7 3:- | 0>1 1>2 2>4"}, // 3 → 4, but nothing reaches 3
+		{"1:conv3 2:conv5 3:conv5 | 0>4 1>3 1>4 2>4 3>4", "1:- 2:- 3:- | 0>4"},                    // only the skip
+		{"1:conv3 2:conv5 3:conv5 | 0>1 0>2 1>2 3>4", "1:- 2:- 3:- |"},                            // no path: a guess
+	} {
+		if got := computed(c.arch); got != c.want {
+			t.Errorf("Computed(%s) = %q, want %q", c.arch, got, c.want)
+		}
+	}
+	if computed("1:conv3 2:conv5 3:conv5 | 0>1 0>2 1>2 3>4") != computed("1:dwconv7 2:maxpool3 3:conv3 | 0>1 1>3") {
+		t.Error("two architectures without a path compute different things")
+	}
+}

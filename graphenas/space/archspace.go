@@ -57,9 +57,12 @@ func (s Supergraph) Random(r *rand.Rand) *Graph {
 	return FromArch(arch.RandomConnected(s.Nodes, p, r))
 }
 
-// Connected implements Connector: whether a path leads from the input to the output
+// Connected implements LiveSpace: whether a path leads from the input to the output
 // (arch.Arch.Connected).
 func (s Supergraph) Connected(g *Graph) bool { return ToArch(g).Connected() }
+
+// Computed implements LiveSpace: the live part of the architecture (arch.Arch.Computed).
+func (s Supergraph) Computed(g *Graph) string { return ToArch(g).Computed() }
 
 // FromArch converts an architecture to the controller's graph.
 func FromArch(a *arch.Arch) *Graph {

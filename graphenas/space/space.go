@@ -187,12 +187,16 @@ type Space interface {
 	Random(r *rand.Rand) *Graph
 }
 
-// Connector is a space some of whose members have no path from the input to the output: such a
-// member ignores its input and can only guess, whatever its ops (the Supergraph space).
-type Connector interface {
+// LiveSpace is a space whose members may compute less than they hold (the Supergraph space): a
+// member without a path from the input to the output ignores its input and can only guess, and
+// the nodes off every such path are not computed, so editing them changes nothing.
+type LiveSpace interface {
 	Space
 	// Connected reports whether g has a path from its input to its output.
 	Connected(g *Graph) bool
+	// Computed is a key of what g computes: two members with the same key compute the same
+	// network with the same weights.
+	Computed(g *Graph) string
 }
 
 // Legal reports whether a is a legal edit of g in sp: an op node set to a valid op different

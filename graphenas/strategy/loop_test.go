@@ -403,7 +403,7 @@ func TestNames(t *testing.T) {
 		}
 	}
 	for bad, want := range map[string]string{"annealing": "unknown strategy", "evolution:pick=best": "want pick=gp",
-		"random-walk:proposals=2": "a walk takes connected=0 or connected=1", "random:proposals=2": "takes no loop settings", "graphenas:annealing=1": "unknown setting"} {
+		"random-walk:proposals=2": "a walk takes connected=0|1", "random:proposals=2": "takes no loop settings", "graphenas:annealing=1": "unknown setting"} {
 		if err := CheckName(bad); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", bad, err, want)
 		}

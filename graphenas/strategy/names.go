@@ -205,8 +205,8 @@ func parseVariant(s string, o Options) (controller.Config, Options, error) {
 // cells of highest mean); "graphenas", "graphenas-gp", "graphenas-plain" and "gp-local" also take
 // the settings of ParseVariant: "graphenas-gp:hindsight=2+critic-steps=1" is graphenas-gp with
 // those changed, for ablations. The walks ("graphenas-walk", "original", "random-walk") take
-// "connected=1" (ParseWalkVariant): the walk proposes only edits that keep a path from input to
-// output (Walk.KeepConnected).
+// "connected=1" and "effective=1" (ParseWalkVariant, Walk.Restrict): the walk proposes only edits
+// that keep a path from input to output, or that change what the child network computes.
 func AddVariants(factories map[string]Factory, sp space.Space, b compute.Backend, names []string) error {
 	for _, name := range names {
 		base, settings, variant := strings.Cut(name, ":")
@@ -223,13 +223,11 @@ func AddVariants(factories map[string]Factory, sp space.Space, b compute.Backend
 		case NeedsBackend(base) && b == nil:
 			return fmt.Errorf("strategy: %s needs a GoMLX back-end", name)
 		case isWalk(base) && rest != "" && ok:
-			keep, err := ParseWalkVariant(base, rest)
+			r, err := ParseWalkVariant(base, rest)
 			if err != nil {
 				return err
 			}
-			if keep {
-				f = keepConnected(f)
-			}
+			f = restricted(f, r)
 		case (loop || base == "gp-local") && rest != "":
 			cfg, o, err := ParseVariant(base, rest)
 			if err != nil {
@@ -267,30 +265,39 @@ func isWalk(base string) bool {
 
 // ParseWalkVariant reads the settings of a walk's variant ("graphenas-walk", "original",
 // "random-walk"): "connected=1" keeps the walk among architectures with a path from input to
-// output (Walk.KeepConnected), "connected=0" is the walk as it is.
-func ParseWalkVariant(base, settings string) (keepConnected bool, err error) {
+// output, "effective=1" makes it propose only edits that change what the child network computes
+// (Walk.Restrict); "=0" leaves the walk as it is.
+func ParseWalkVariant(base, settings string) (Restriction, error) {
+	var r Restriction
 	for _, kv := range strings.Split(settings, "+") {
 		k, v, _ := strings.Cut(kv, "=")
-		if k != "connected" || (v != "0" && v != "1") {
-			return false, fmt.Errorf("strategy: %s:%s: a walk takes connected=0 or connected=1 (and pick=gp, pick-top=N), not %q", base, settings, kv)
+		if (k != "connected" && k != "effective") || (v != "0" && v != "1") {
+			return r, fmt.Errorf("strategy: %s:%s: a walk takes connected=0|1 and effective=0|1 (and pick=gp, pick-top=N), not %q", base, settings, kv)
 		}
-		keepConnected = v == "1"
+		if k == "connected" {
+			r.Connected = v == "1"
+		} else {
+			r.Effective = v == "1"
+		}
 	}
-	return keepConnected, nil
+	return r, nil
 }
 
-// keepConnected wraps the factory of a walk into one whose walk keeps connected.
-func keepConnected(f Factory) Factory {
-	return func(r *rand.Rand) (Strategy, error) {
-		s, err := f(r)
+// restricted wraps the factory of a walk into one whose walk is restricted by r.
+func restricted(f Factory, r Restriction) Factory {
+	if r == (Restriction{}) {
+		return f
+	}
+	return func(rnd *rand.Rand) (Strategy, error) {
+		s, err := f(rnd)
 		if err != nil {
 			return nil, err
 		}
 		w, ok := s.(*Walk)
 		if !ok {
-			return nil, fmt.Errorf("strategy: connected=1 needs a walk, got %s", s.Name())
+			return nil, fmt.Errorf("strategy: connected=1 and effective=1 need a walk, got %s", s.Name())
 		}
-		if err := w.KeepConnected(); err != nil {
+		if err := w.Restrict(r); err != nil {
 			return nil, err
 		}
 		return w, nil

@@ -53,8 +53,8 @@ func LossScore(loss float64) float64 { return 100 * (1 - loss) }
 // Move is how a strategy reached the architecture it observed last: an edit of Before, the
 // critic's prediction of the edit's return (Mean, Std, at inverse temperature Beta; zero without
 // a critic) and what the controller learned from it (Stats; zero without a controller).
-// Redrawn counts the actor's proposals set aside before this edit because they left no path
-// from input to output (a walk that keeps connected, Walk.KeepConnected).
+// Redrawn counts the actor's proposals set aside before this edit (a restricted walk,
+// Walk.Restrict: they left no path from input to output, or changed nothing computed).
 type Move struct {
 	Before          *space.Graph
 	Action          space.Action

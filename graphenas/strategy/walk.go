@@ -20,11 +20,13 @@ import (
 // highest mean score. Unlike the GraphEnas loop, a walk keeps no incumbent, screens nothing and
 // never restarts: it is the algorithm the mission describes, one edit at a time.
 //
-// A walk that keeps connected (KeepConnected, the variant "graphenas-walk:connected=1") never
-// proposes an edit that leaves no path from the input to the output: it sets such a proposal
-// aside and asks the actor again, up to ConnectedDraws times, then takes a uniform edit that
-// keeps a path. Sampling so is sampling the actor's policy restricted to the edits that keep a
-// path; the actor is not told about the proposals set aside (Move.Redrawn counts them).
+// A restricted walk (Restrict; the variants "graphenas-walk:connected=1" and ":effective=1") never
+// proposes an edit that leaves no path from the input to the output (connected), or one that
+// changes nothing the child network computes (effective: the op of a node off every path, an edge
+// between such nodes): it sets such a proposal aside and asks the actor again, up to
+// RestrictedDraws times, then takes a uniform edit among those allowed. Sampling so is sampling
+// the actor's policy restricted to the allowed edits; the actor is not told about the proposals
+// set aside (Move.Redrawn counts them).
 type Walk struct {
 	name       string
 	sp         space.Space
@@ -36,13 +38,22 @@ type Walk struct {
 	pending    *controller.Proposal
 	last       Move
 	moved      bool
-	connected  space.Connector // nil unless the walk keeps connected
-	redrawn    int             // proposals set aside for the pending edit
+	live       space.LiveSpace // nil unless the walk is restricted
+	restrict   Restriction
+	redrawn    int // proposals set aside for the pending edit
 }
 
-// ConnectedDraws is how many of the actor's proposals a walk that keeps connected draws for one
-// step before it falls back to a uniform edit that keeps a path.
-const ConnectedDraws = 16
+// Restriction says which edits a restricted walk sets aside (Walk.Restrict).
+type Restriction struct {
+	// Connected sets aside an edit that leaves no path from the input to the output.
+	Connected bool `json:"connected,omitempty"`
+	// Effective sets aside an edit that changes nothing the child network computes.
+	Effective bool `json:"effective,omitempty"`
+}
+
+// RestrictedDraws is how many of the actor's proposals a restricted walk draws for one step
+// before it falls back to a uniform edit among those allowed.
+const RestrictedDraws = 16
 
 // NewWalk returns a walk over sp named name, whose actor-critic has the configuration cfg
 // (Seed included); with b nil the walk has no controller and every edit is uniform.
@@ -61,23 +72,34 @@ func NewWalk(name string, b compute.Backend, sp space.Space, cfg controller.Conf
 // Name implements Strategy.
 func (w *Walk) Name() string { return w.name }
 
-// KeepConnected makes the walk propose only edits that leave a path from the input to the output
-// (see Walk). It fails for a space whose members are all connected (not a space.Connector), where
-// it would change nothing, and after the walk has started.
-func (w *Walk) KeepConnected() error {
-	c, ok := w.sp.(space.Connector)
+// Restrict makes the walk set aside the edits r names (see Walk). It fails for a space that
+// cannot say what its members compute (not a space.LiveSpace), where it would change nothing, and
+// after the walk has started.
+func (w *Walk) Restrict(r Restriction) error {
+	if r == (Restriction{}) {
+		return nil
+	}
+	live, ok := w.sp.(space.LiveSpace)
 	if !ok {
-		return fmt.Errorf("strategy: %s: the %s space does not say which of its members have a path from input to output, so connected=1 has nothing to keep", w.name, w.sp.Name())
+		return fmt.Errorf("strategy: %s: the %s space does not say which of its members have a path from input to output or what they compute, so connected=1 and effective=1 have nothing to keep", w.name, w.sp.Name())
 	}
 	if w.current != nil {
-		return fmt.Errorf("strategy: %s: KeepConnected after the walk started", w.name) // a programmer error, reported as one
+		return fmt.Errorf("strategy: %s: Restrict after the walk started", w.name)
 	}
-	w.connected = c
+	w.live, w.restrict = live, r
 	return nil
 }
 
-// Controller returns the walk's actor-critic (nil for the random walk).
-func (w *Walk) Controller() *controller.Controller { return w.c }
+// allowed reports whether the restricted walk may move from the current architecture to next.
+func (w *Walk) allowed(next *space.Graph) bool {
+	if w.live == nil {
+		return true
+	}
+	if w.restrict.Connected && !w.live.Connected(next) {
+		return false
+	}
+	return !w.restrict.Effective || w.live.Computed(next) != w.live.Computed(w.current)
+}
 
 // Next implements Strategy.
 func (w *Walk) Next() (*space.Graph, error) {
@@ -91,21 +113,21 @@ func (w *Walk) Next() (*space.Graph, error) {
 		return after, nil
 	}
 	draws := 1
-	if w.connected != nil {
-		draws = ConnectedDraws
+	if w.live != nil {
+		draws = RestrictedDraws
 	}
 	for range draws {
 		p, err := w.c.Propose(w.current)
 		if err != nil {
 			return nil, err
 		}
-		if w.connected == nil || w.connected.Connected(p.After) {
+		if w.allowed(p.After) {
 			w.pending = &p
 			return p.After, nil
 		}
 		w.redrawn++
 	}
-	// Every proposal cut the last path: a uniform edit that keeps one, with the critic's view.
+	// Every proposal was set aside: a uniform allowed edit, with the critic's view.
 	after, a := w.uniformEdit()
 	mean, std, err := w.c.Predict(w.current, after)
 	if err != nil {
@@ -115,28 +137,40 @@ func (w *Walk) Next() (*space.Graph, error) {
 	return after, nil
 }
 
-// uniformEdit is a uniform legal edit of the current architecture: among those that keep a path
-// from input to output when the walk keeps connected (an op change always does, so there is one).
+// uniformEdit is a uniform legal edit of the current architecture, among the allowed ones when
+// the walk is restricted. When none is allowed (with effective=1, an architecture whose only
+// path is the input's edge to the output and that has no other edge: every edit that changes
+// what it computes cuts that path), it is a uniform edit that keeps a path if the walk keeps
+// connected, else any edit.
 func (w *Walk) uniformEdit() (*space.Graph, space.Action) {
-	if w.connected == nil {
+	if w.live == nil {
 		return RandomEdit(w.sp, w.current, w.r)
 	}
-	var keep []space.Action
-	var afters []*space.Graph
-	for _, a := range space.Actions(w.sp, w.current) {
+	var allowed, connected []int
+	acts := space.Actions(w.sp, w.current)
+	afters := make([]*space.Graph, len(acts))
+	for i, a := range acts {
 		next, err := space.Apply(w.sp, w.current, a)
 		if err != nil {
 			panic(fmt.Sprintf("strategy: a listed action is illegal: %v", err)) // space.Actions lists legal ones
 		}
-		if w.connected.Connected(next) {
-			keep, afters = append(keep, a), append(afters, next)
+		afters[i] = next
+		if w.allowed(next) {
+			allowed = append(allowed, i)
+		}
+		if w.live.Connected(next) {
+			connected = append(connected, i)
 		}
 	}
-	if len(keep) == 0 {
-		return RandomEdit(w.sp, w.current, w.r) // nothing keeps a path: the walk is already cut off
+	pool := allowed
+	if len(pool) == 0 && w.restrict.Connected {
+		pool = connected
 	}
-	i := w.r.IntN(len(keep))
-	return afters[i], keep[i]
+	if len(pool) == 0 {
+		return RandomEdit(w.sp, w.current, w.r)
+	}
+	i := pool[w.r.IntN(len(pool))]
+	return afters[i], acts[i]
 }
 
 // Observe implements Strategy: the walk moves to g, and the controller learns from the edit.

@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/backend"
+	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/space"
 )
 
@@ -101,13 +103,13 @@ func TestWalkKeepsConnected(t *testing.T) {
 
 // connected=1 is a walk's setting, and needs a space that can say what is connected.
 func TestWalkVariantSettings(t *testing.T) {
-	for _, good := range []string{"graphenas-walk:connected=1", "original:connected=0+pick=gp", "random-walk:connected=1"} {
+	for _, good := range []string{"graphenas-walk:connected=1", "original:connected=0+pick=gp", "random-walk:connected=1", "graphenas-walk:connected=1+effective=1"} {
 		if err := CheckName(good); err != nil {
 			t.Errorf("%s: %v", good, err)
 		}
 	}
 	for bad, want := range map[string]string{
-		"graphenas-walk:connected=2": "connected=0 or connected=1",
+		"graphenas-walk:connected=2": "connected=0|1 and effective=0|1",
 		"graphenas-walk:k=3":         "not \"k=3\"",
 		"random:connected=1":         "takes no loop settings",
 	} {
@@ -125,5 +127,58 @@ func TestWalkVariantSettings(t *testing.T) {
 	}
 	if _, err := f["random-walk:connected=1"](rand.New(rand.NewPCG(1, 1))); err == nil || !strings.Contains(err.Error(), "nothing to keep") {
 		t.Errorf("random-walk:connected=1 on NB-201: %v, want a refusal", err)
+	}
+}
+
+// With effective=1 every move changes what the child network computes, and with connected=1 too
+// it keeps a path; where no edit does both, the walk still moves, keeping its path.
+func TestWalkMakesEffectiveEdits(t *testing.T) {
+	b, err := backend.NewGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := space.Supergraph{Nodes: 5, LayersPerStage: 2}
+	f := Factories(sp, b)
+	names := []string{"random-walk:effective=1", "graphenas-walk:effective=1", "graphenas-walk:connected=1+effective=1"}
+	if err := AddVariants(f, sp, b, names); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		n := 40
+		if name == "random-walk:effective=1" {
+			n = 300
+		}
+		queried, redrawn := walkTrace(t, f, name, n)
+		total := 0
+		for q := 1; q < n; q++ {
+			total += redrawn[q]
+			if sp.Computed(queried[q]) == sp.Computed(queried[q-1]) {
+				t.Errorf("%s, query %d: an edit that changes nothing computed: %v → %v", name, q, space.ToArch(queried[q-1]), space.ToArch(queried[q]))
+			}
+			if strings.Contains(name, "connected=1") && !sp.Connected(queried[q]) {
+				t.Errorf("%s, query %d: no path from input to output", name, q)
+			}
+		}
+		t.Logf("%s: %d proposals set aside in %d queries", name, total, n)
+	}
+
+	// Only the input's edge to the output: every edit that changes what is computed cuts the path.
+	a, err := arch.Parse("1:conv3 2:conv3 3:conv3 | 0>4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWalk("random-walk", nil, sp, controller.Config{}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Restrict(Restriction{Connected: true, Effective: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.current = space.FromArch(a)
+	for range 20 {
+		next, _ := w.uniformEdit()
+		if !sp.Connected(next) {
+			t.Fatalf("from %v the walk cut its only path: %v", a, space.ToArch(next))
+		}
 	}
 }
