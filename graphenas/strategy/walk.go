@@ -72,6 +72,9 @@ func NewWalk(name string, b compute.Backend, sp space.Space, cfg controller.Conf
 // Name implements Strategy.
 func (w *Walk) Name() string { return w.name }
 
+// Controller returns the walk's actor-critic (nil for the random walk).
+func (w *Walk) Controller() *controller.Controller { return w.c }
+
 // Restrict makes the walk set aside the edits r names (see Walk). It fails for a space that
 // cannot say what its members compute (not a space.LiveSpace), where it would change nothing, and
 // after the walk has started.

@@ -148,6 +148,11 @@ func TestWalkMakesEffectiveEdits(t *testing.T) {
 		if name == "random-walk:effective=1" {
 			n = 300
 		}
+		if s, err := f[name](rand.New(rand.NewPCG(1, 1))); err != nil {
+			t.Fatal(err)
+		} else if c, ok := s.(Controlled); !ok || (c.Controller() != nil) != strings.HasPrefix(name, "graphenas") {
+			t.Errorf("%s: the restricted walk does not show its controller (%T)", name, s)
+		}
 		queried, redrawn := walkTrace(t, f, name, n)
 		total := 0
 		for q := 1; q < n; q++ {
