@@ -145,13 +145,17 @@ func Compare(b compute.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareRe
 	return res, nil
 }
 
+// FileName is name (a strategy's, perhaps a variant "base:settings") made fit for a file or
+// directory name on every system: ':' becomes '_' (Windows refuses ':').
+func FileName(name string) string { return strings.ReplaceAll(name, ":", "_") }
+
 // compareRunDir is the directory of one search of a comparison in dir: <strategy>-seed<k>, with a
 // variant's ':' written '_' ("graphenas-walk_connected=1-seed11"), since Windows refuses ':' in
 // file names and such a comparison could not be cloned there. A directory an earlier build made
 // with the ':' is still used, so nothing it holds is searched again.
 func compareRunDir(dir, strategy string, seed uint64) string {
 	name := fmt.Sprintf("%s-seed%d", strategy, seed)
-	safe := filepath.Join(dir, strings.ReplaceAll(name, ":", "_"))
+	safe := filepath.Join(dir, FileName(name))
 	if legacy := filepath.Join(dir, name); legacy != safe {
 		if _, err := os.Stat(legacy); err == nil {
 			return legacy
