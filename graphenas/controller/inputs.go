@@ -116,26 +116,22 @@ func (c *Controller) graphInputs(graphs []*space.Graph) graphArgs[*tensors.Tenso
 				}
 			}
 		}
-		// Each mask entry counts the legal actions behind the choice (see maskedLogSoftmax).
-		for i := 0; i < n; i++ {
-			if !c.sp.OpNode(g, i) {
+		// Each mask entry counts the allowed actions behind the choice (see maskedLogSoftmax):
+		// every legal edit, or those the action filter allows if it allows any.
+		acts := space.Actions(c.sp, g)
+		allowed := c.allowedActions(g, acts)
+		for i, a := range acts {
+			if allowed != nil && !allowed[i] {
 				continue
 			}
-			for op := 0; op < k; op++ {
-				if op != g.Ops[i] {
-					mOp[(b*n+i)*k+op] = 1
-					mNode[b*n+i]++
-					mKind[b*2]++
-				}
-			}
-		}
-		if c.sp.EdgesMutable() {
-			for i := 0; i+1 < n; i++ {
-				for j := i + 1; j < n; j++ {
-					mDst[base+i*n+j] = 1
-					mSrc[b*n+i]++
-					mKind[b*2+1]++
-				}
+			if a.Kind == space.ChangeOp {
+				mOp[(b*n+a.Node)*k+a.Op] = 1
+				mNode[b*n+a.Node]++
+				mKind[b*2]++
+			} else {
+				mDst[base+a.From*n+a.To] = 1
+				mSrc[b*n+a.From]++
+				mKind[b*2+1]++
 			}
 		}
 	}

@@ -205,8 +205,9 @@ func parseVariant(s string, o Options) (controller.Config, Options, error) {
 // cells of highest mean); "graphenas", "graphenas-gp", "graphenas-plain" and "gp-local" also take
 // the settings of ParseVariant: "graphenas-gp:hindsight=2+critic-steps=1" is graphenas-gp with
 // those changed, for ablations. The walks ("graphenas-walk", "original", "random-walk") take
-// "connected=1" and "effective=1" (ParseWalkVariant, Walk.Restrict): the walk proposes only edits
-// that keep a path from input to output, or that change what the child network computes.
+// "connected=1", "effective=1" and "masked=1" (ParseWalkVariant, Walk.Restrict): the walk proposes
+// only edits that keep a path from input to output, or that change what the child network
+// computes; masked=1 restricts the actor's policy to them instead of setting proposals aside.
 func AddVariants(factories map[string]Factory, sp space.Space, b compute.Backend, names []string) error {
 	for _, name := range names {
 		base, settings, variant := strings.Cut(name, ":")
@@ -265,20 +266,30 @@ func isWalk(base string) bool {
 
 // ParseWalkVariant reads the settings of a walk's variant ("graphenas-walk", "original",
 // "random-walk"): "connected=1" keeps the walk among architectures with a path from input to
-// output, "effective=1" makes it propose only edits that change what the child network computes
-// (Walk.Restrict); "=0" leaves the walk as it is.
+// output, "effective=1" makes it propose only edits that change what the child network computes,
+// "masked=1" restricts the actor's policy to those edits instead of setting its other proposals
+// aside (Walk.Restrict); "=0" leaves the walk as it is.
 func ParseWalkVariant(base, settings string) (Restriction, error) {
 	var r Restriction
 	for _, kv := range strings.Split(settings, "+") {
 		k, v, _ := strings.Cut(kv, "=")
-		if (k != "connected" && k != "effective") || (v != "0" && v != "1") {
-			return r, fmt.Errorf("strategy: %s:%s: a walk takes connected=0|1 and effective=0|1 (and pick=gp, pick-top=N), not %q", base, settings, kv)
+		if (k != "connected" && k != "effective" && k != "masked") || (v != "0" && v != "1") {
+			return r, fmt.Errorf("strategy: %s:%s: a walk takes connected=0|1, effective=0|1 and masked=0|1 (and pick=gp, pick-top=N), not %q", base, settings, kv)
 		}
-		if k == "connected" {
+		switch k {
+		case "connected":
 			r.Connected = v == "1"
-		} else {
+		case "effective":
 			r.Effective = v == "1"
+		default:
+			r.Masked = v == "1"
 		}
+	}
+	switch {
+	case r.Masked && !r.Connected && !r.Effective:
+		return r, fmt.Errorf("strategy: %s:%s: masked=1 restricts the actor to the edits connected=1 or effective=1 allow; name one of them", base, settings)
+	case r.Masked && base == "random-walk":
+		return r, fmt.Errorf("strategy: %s:%s: masked=1 restricts the actor's policy, and the random walk has no actor (its edits are already uniform among the allowed ones)", base, settings)
 	}
 	return r, nil
 }
@@ -295,7 +306,7 @@ func restricted(f Factory, r Restriction) Factory {
 		}
 		w, ok := s.(*Walk)
 		if !ok {
-			return nil, fmt.Errorf("strategy: connected=1 and effective=1 need a walk, got %s", s.Name())
+			return nil, fmt.Errorf("strategy: connected=1, effective=1 and masked=1 need a walk, got %s", s.Name())
 		}
 		if err := w.Restrict(r); err != nil {
 			return nil, err

@@ -26,7 +26,9 @@ import (
 // between such nodes): it sets such a proposal aside and asks the actor again, up to
 // RestrictedDraws times, then takes a uniform edit among those allowed. Sampling so is sampling
 // the actor's policy restricted to the allowed edits; the actor is not told about the proposals
-// set aside (Move.Redrawn counts them).
+// set aside (Move.Redrawn counts them). With "masked=1" the actor's policy itself is restricted
+// (controller.SetActionFilter): it is the softmax over the allowed edits only, when it proposes
+// and when it learns, so nothing is set aside and no step falls back to a uniform edit.
 type Walk struct {
 	name       string
 	sp         space.Space
@@ -40,7 +42,17 @@ type Walk struct {
 	moved      bool
 	live       space.LiveSpace // nil unless the walk is restricted
 	restrict   Restriction
-	redrawn    int // proposals set aside for the pending edit
+	redrawn    int                  // proposals set aside for the pending edit
+	edits      map[string]walkEdits // the edits of each graph met, by key (restricted walks)
+}
+
+// walkEdits are the legal edits of a graph (space.Actions), the graphs they lead to, and which
+// of them a restricted walk may take (Walk.editsOf).
+type walkEdits struct {
+	acts   []space.Action
+	afters []*space.Graph
+	ok     []bool
+	any    bool // some edit is ok
 }
 
 // Restriction says which edits a restricted walk sets aside (Walk.Restrict).
@@ -49,6 +61,9 @@ type Restriction struct {
 	Connected bool `json:"connected,omitempty"`
 	// Effective sets aside an edit that changes nothing the child network computes.
 	Effective bool `json:"effective,omitempty"`
+	// Masked restricts the actor's policy to the allowed edits instead of setting proposals
+	// aside (see Walk); it needs Connected or Effective, and an actor.
+	Masked bool `json:"masked,omitempty"`
 }
 
 // RestrictedDraws is how many of the actor's proposals a restricted walk draws for one step
@@ -89,7 +104,22 @@ func (w *Walk) Restrict(r Restriction) error {
 	if w.current != nil {
 		return fmt.Errorf("strategy: %s: Restrict after the walk started", w.name)
 	}
-	w.live, w.restrict = live, r
+	if r.Masked && !r.Connected && !r.Effective {
+		return fmt.Errorf("strategy: %s: masked=1 restricts the actor to the edits connected=1 or effective=1 allow; name one of them", w.name)
+	}
+	if r.Masked && w.c == nil {
+		return fmt.Errorf("strategy: %s: masked=1 restricts the actor's policy, and this walk has no actor (its edits are already uniform among the allowed ones)", w.name)
+	}
+	w.live, w.restrict, w.edits = live, r, map[string]walkEdits{}
+	if r.Masked {
+		w.c.SetActionFilter(func(g *space.Graph, acts []space.Action) []bool {
+			e := w.editsOf(g)
+			if len(e.acts) != len(acts) {
+				panic("strategy: the controller's legal edits differ from space.Actions") // both list space.Actions
+			}
+			return e.ok
+		})
+	}
 	return nil
 }
 
@@ -98,10 +128,46 @@ func (w *Walk) allowed(next *space.Graph) bool {
 	if w.live == nil {
 		return true
 	}
+	return w.allowedFrom(w.current, next)
+}
+
+// allowedFrom reports whether the restriction allows the edit of before into next.
+func (w *Walk) allowedFrom(before, next *space.Graph) bool {
 	if w.restrict.Connected && !w.live.Connected(next) {
 		return false
 	}
-	return !w.restrict.Effective || w.live.Computed(next) != w.live.Computed(w.current)
+	return !w.restrict.Effective || w.live.Computed(next) != w.live.Computed(before)
+}
+
+// editsOf returns the legal edits of g and which of them the restricted walk may take: the
+// allowed ones; where none is allowed (with effective=1, an architecture whose only path is the
+// input's edge to the output and that has no other edge: every edit that changes what it computes
+// cuts that path), those that keep a path if the walk keeps connected; where none does either,
+// none (the caller then takes any edit). Results are kept by the graph's key.
+func (w *Walk) editsOf(g *space.Graph) walkEdits {
+	if e, ok := w.edits[g.Key()]; ok {
+		return e
+	}
+	acts := space.Actions(w.sp, g)
+	e := walkEdits{acts: acts, afters: make([]*space.Graph, len(acts)), ok: make([]bool, len(acts))}
+	connected := make([]bool, len(acts))
+	anyConnected := false
+	for i, a := range acts {
+		next, err := space.Apply(w.sp, g, a)
+		if err != nil {
+			panic(fmt.Sprintf("strategy: a listed action is illegal: %v", err)) // space.Actions lists legal ones
+		}
+		e.afters[i] = next
+		e.ok[i] = w.allowedFrom(g, next)
+		e.any = e.any || e.ok[i]
+		connected[i] = w.live.Connected(next)
+		anyConnected = anyConnected || connected[i]
+	}
+	if !e.any && w.restrict.Connected && anyConnected {
+		e.ok, e.any = connected, true
+	}
+	w.edits[g.Key()] = e
+	return e
 }
 
 // Next implements Strategy.
@@ -116,7 +182,7 @@ func (w *Walk) Next() (*space.Graph, error) {
 		return after, nil
 	}
 	draws := 1
-	if w.live != nil {
+	if w.live != nil && !w.restrict.Masked {
 		draws = RestrictedDraws
 	}
 	for range draws {
@@ -124,7 +190,7 @@ func (w *Walk) Next() (*space.Graph, error) {
 		if err != nil {
 			return nil, err
 		}
-		if w.allowed(p.After) {
+		if w.restrict.Masked || w.allowed(p.After) { // a masked actor proposes only what editsOf allows
 			w.pending = &p
 			return p.After, nil
 		}
@@ -140,40 +206,24 @@ func (w *Walk) Next() (*space.Graph, error) {
 	return after, nil
 }
 
-// uniformEdit is a uniform legal edit of the current architecture, among the allowed ones when
-// the walk is restricted. When none is allowed (with effective=1, an architecture whose only
-// path is the input's edge to the output and that has no other edge: every edit that changes
-// what it computes cuts that path), it is a uniform edit that keeps a path if the walk keeps
-// connected, else any edit.
+// uniformEdit is a uniform legal edit of the current architecture, among those the restricted
+// walk may take (editsOf); any edit when it may take none.
 func (w *Walk) uniformEdit() (*space.Graph, space.Action) {
 	if w.live == nil {
 		return RandomEdit(w.sp, w.current, w.r)
 	}
-	var allowed, connected []int
-	acts := space.Actions(w.sp, w.current)
-	afters := make([]*space.Graph, len(acts))
-	for i, a := range acts {
-		next, err := space.Apply(w.sp, w.current, a)
-		if err != nil {
-			panic(fmt.Sprintf("strategy: a listed action is illegal: %v", err)) // space.Actions lists legal ones
+	e := w.editsOf(w.current)
+	var pool []int
+	for i, ok := range e.ok {
+		if ok {
+			pool = append(pool, i)
 		}
-		afters[i] = next
-		if w.allowed(next) {
-			allowed = append(allowed, i)
-		}
-		if w.live.Connected(next) {
-			connected = append(connected, i)
-		}
-	}
-	pool := allowed
-	if len(pool) == 0 && w.restrict.Connected {
-		pool = connected
 	}
 	if len(pool) == 0 {
 		return RandomEdit(w.sp, w.current, w.r)
 	}
 	i := pool[w.r.IntN(len(pool))]
-	return afters[i], acts[i]
+	return e.afters[i], e.acts[i]
 }
 
 // Observe implements Strategy: the walk moves to g, and the controller learns from the edit.

@@ -1,6 +1,7 @@
 package strategy
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -103,15 +104,18 @@ func TestWalkKeepsConnected(t *testing.T) {
 
 // connected=1 is a walk's setting, and needs a space that can say what is connected.
 func TestWalkVariantSettings(t *testing.T) {
-	for _, good := range []string{"graphenas-walk:connected=1", "original:connected=0+pick=gp", "random-walk:connected=1", "graphenas-walk:connected=1+effective=1"} {
+	for _, good := range []string{"graphenas-walk:connected=1", "original:connected=0+pick=gp", "random-walk:connected=1", "graphenas-walk:connected=1+effective=1", "original:effective=1+masked=1"} {
 		if err := CheckName(good); err != nil {
 			t.Errorf("%s: %v", good, err)
 		}
 	}
 	for bad, want := range map[string]string{
-		"graphenas-walk:connected=2": "connected=0|1 and effective=0|1",
-		"graphenas-walk:k=3":         "not \"k=3\"",
-		"random:connected=1":         "takes no loop settings",
+		"graphenas-walk:connected=2":          "connected=0|1, effective=0|1 and masked=0|1",
+		"graphenas-walk:masked=1":             "name one of them",
+		"random-walk:effective=1+masked=1":    "has no actor",
+		"graphenas-walk:connected=1+masked=2": "masked=0|1",
+		"graphenas-walk:k=3":                  "not \"k=3\"",
+		"random:connected=1":                  "takes no loop settings",
 	} {
 		err := CheckName(bad)
 		if err == nil {
@@ -139,7 +143,7 @@ func TestWalkMakesEffectiveEdits(t *testing.T) {
 	}
 	sp := space.Supergraph{Nodes: 5, LayersPerStage: 2}
 	f := Factories(sp, b)
-	names := []string{"random-walk:effective=1", "graphenas-walk:effective=1", "graphenas-walk:connected=1+effective=1"}
+	names := []string{"random-walk:effective=1", "graphenas-walk:effective=1", "graphenas-walk:connected=1+effective=1", "graphenas-walk:connected=1+effective=1+masked=1"}
 	if err := AddVariants(f, sp, b, names); err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +161,9 @@ func TestWalkMakesEffectiveEdits(t *testing.T) {
 		total := 0
 		for q := 1; q < n; q++ {
 			total += redrawn[q]
+			if strings.Contains(name, "masked=1") && redrawn[q] != 0 {
+				t.Errorf("%s, query %d: the masked actor's proposal was set aside %d times", name, q, redrawn[q])
+			}
 			if sp.Computed(queried[q]) == sp.Computed(queried[q-1]) {
 				t.Errorf("%s, query %d: an edit that changes nothing computed: %v → %v", name, q, space.ToArch(queried[q-1]), space.ToArch(queried[q]))
 			}
@@ -185,5 +192,56 @@ func TestWalkMakesEffectiveEdits(t *testing.T) {
 		if !sp.Connected(next) {
 			t.Fatalf("from %v the walk cut its only path: %v", a, space.ToArch(next))
 		}
+	}
+}
+
+// With masked=1 the actor's policy gives probability 0 to every edit the walk would refuse, and
+// sums to one over the others, on every architecture the walk visits.
+func TestMaskedWalkPolicy(t *testing.T) {
+	b, err := backend.NewGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := space.Supergraph{Nodes: 5, LayersPerStage: 2}
+	w, err := NewWalk("graphenas-walk", b, sp, controller.DefaultConfig(), rand.New(rand.NewPCG(2, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Restrict(Restriction{Connected: true, Effective: true, Masked: true}); err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for q := range 15 {
+		g, err := w.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Observe(g, LossScore(0.5+0.1*float64(q%4))); err != nil {
+			t.Fatal(err)
+		}
+		e := w.editsOf(g)
+		acts, probs, err := w.Controller().ActionProbabilities(g, w.Controller().Beta())
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0.0
+		for i, p := range probs {
+			if acts[i] != e.acts[i] {
+				t.Fatalf("query %d: the controller's edit %d is %v, the walk's %v", q, i, acts[i], e.acts[i])
+			}
+			if !e.ok[i] {
+				refused++
+				if p != 0 {
+					t.Errorf("query %d: the walk refuses %v, the actor gives it %g", q, acts[i], p)
+				}
+			}
+			total += p
+		}
+		if math.Abs(total-1) > 1e-4 {
+			t.Errorf("query %d: the allowed edits' probabilities sum to %.6f", q, total)
+		}
+	}
+	if refused == 0 {
+		t.Error("the walk refused no edit on 15 architectures: the test checks nothing")
 	}
 }

@@ -68,7 +68,7 @@ func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, 
 	cfg := base
 	sg, cc := &cfg.Supergraph, &cfg.Controller
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of every random choice")
-	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "the strategy: "+strings.Join(search.Strategies(), ", ")+", or a variant such as graphenas-gp:proposals=8, evolution:pick=gp or graphenas-walk:connected=1+effective=1 (a walk whose edits keep a path from input to output and change what the network computes)")
+	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "the strategy: "+strings.Join(search.Strategies(), ", ")+", or a variant such as graphenas-gp:proposals=8, evolution:pick=gp or graphenas-walk:connected=1+effective=1 (a walk whose edits keep a path from input to output and change what the network computes; +masked=1 restricts the actor's policy to those edits)")
 	intFlag(fs, &cfg.Budget.Batches, "budget-batches", 1, 1<<20, "training batches per step (reproducible)")
 	budgetSeconds := base.Budget.Time.Seconds()
 	floatFlag(fs, &budgetSeconds, "budget-seconds", 0, 3600, "training seconds per step, instead of --budget-batches")
