@@ -361,8 +361,8 @@ func Summarize(runs []CompareRun, strategies []string) []CompareSummary {
 // Markdown returns the comparison as Markdown tables: the summary, then every run.
 func (r *CompareResult) Markdown() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "Data set %s, %d steps per search, budget %v per step, %g retraining epochs%s; %s.\n\n",
-		r.Dataset, r.Config.Steps, r.Config.Search.Budget, r.Config.Retrain.Epochs, r.retrainShape(), r.Date)
+	fmt.Fprintf(&sb, "Data set %s, %d steps per search, budget %v per step, %s; %s.\n\n",
+		r.Dataset, r.Config.Steps, r.Config.Search.Budget, r.retrainBudget(), r.Date)
 	sb.WriteString("| strategy | runs | retrained test accuracy (mean ± std) | params (mean) | best val loss (mean) | search time (mean) |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Summary {
 		fmt.Fprintf(&sb, "| %s | %d | %s | %s | %.4f | %.0f s |\n", s.Strategy, s.Runs, s.AccuracyText(), s.ParamsText(), s.BestValLossMean, s.SearchSecondsMean)
@@ -382,21 +382,33 @@ func (r *CompareResult) Markdown() string {
 	return sb.String()
 }
 
-// retrainShape says the channels, batch size and peak learning rate the picks were retrained with,
-// when every retraining recorded the same ones, and nothing otherwise.
-func (r *CompareResult) retrainShape() string {
-	shape := ""
-	for i, run := range r.Runs {
-		if run.Retrain == nil || run.Retrain.Channels == 0 {
-			return ""
+// retrainBudget says how the picks were retrained, from what the runs record (a comparison read
+// back without a budget keeps its runs' retrainings): "0.5 retraining epochs at 12 channels,
+// batch 32, peak learning rate 0.05", followed by which runs when not all of them were retrained;
+// "no pick retrained"; or that the budgets differ.
+func (r *CompareResult) retrainBudget() string {
+	budget, retrained := "", 0
+	for _, run := range r.Runs {
+		if run.Retrain == nil {
+			continue
 		}
-		s := fmt.Sprintf(" at %d channels, batch %d, peak learning rate %g", run.Retrain.Channels, run.Retrain.BatchSize, run.Retrain.LearningRate)
-		if i > 0 && s != shape {
-			return ""
+		b := fmt.Sprintf("%g retraining epochs", run.Retrain.Epochs)
+		if run.Retrain.Channels != 0 {
+			b += fmt.Sprintf(" at %d channels, batch %d, peak learning rate %g", run.Retrain.Channels, run.Retrain.BatchSize, run.Retrain.LearningRate)
 		}
-		shape = s
+		if retrained > 0 && b != budget {
+			return "picks retrained with different budgets (each run.json records its own)"
+		}
+		budget = b
+		retrained++
 	}
-	return shape
+	switch {
+	case retrained == 0:
+		return "no pick retrained"
+	case retrained < len(r.Runs):
+		return fmt.Sprintf("%s (%d of %d picks; the others not retrained)", budget, retrained, len(r.Runs))
+	}
+	return budget
 }
 
 // write stores compare.json and compare.md in dir.

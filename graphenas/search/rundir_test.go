@@ -309,7 +309,7 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 	if err != nil || steps != 9 || retrains != 0 || searched.Runs[0].Retrain != nil || searched.Summary[0].Retrained != 0 {
 		t.Fatalf("search only: %d steps, %d retraining reports, %+v, %v", steps, retrains, searched.Runs, err)
 	}
-	if md := searched.Markdown(); !strings.Contains(md, "| random | 1 | — (not retrained) | — |") {
+	if md := searched.Markdown(); !strings.Contains(md, "| random | 1 | — (not retrained) | — |") || !strings.Contains(md, "no pick retrained") {
 		t.Errorf("a comparison not yet retrained shows an accuracy:\n%s", md)
 	}
 	// Moved (as a directory copied from another machine would be), then retrained 1.5× wider.
@@ -341,6 +341,11 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 	longer, err := Compare(b, runData(), cfg)
 	if err != nil || len(longer.Runs[1].EarlierRetrains) != 1 || longer.Runs[0].EarlierRetrains[0].Epochs != 0.2 || longer.Runs[0].Retrain.Epochs != 0.3 {
 		t.Fatalf("longer: %+v, %v", longer.Runs, err)
+	}
+	// Read back without a budget: the runs keep their retrainings, and the header says what they were.
+	cfg.Retrain.Epochs = 0
+	if back, err := Compare(b, runData(), cfg); err != nil || back.Runs[0].Retrain == nil || !strings.Contains(back.Markdown(), ", 0.3 retraining epochs at 6 channels, batch 16") {
+		t.Fatalf("read back without a budget: %v\n%s", err, back.Markdown())
 	}
 	// Other steps or other search settings in the same directory are refused, naming what differs.
 	cfg.Steps = 5
@@ -439,5 +444,30 @@ func TestCompareRunDirOfAVariant(t *testing.T) {
 	}
 	if got := compareRunDir(dir, "evolution:pick=gp", 2); got != legacy {
 		t.Errorf("run directory %s, want the earlier build's %s", got, legacy)
+	}
+}
+
+// compare.md's header states the retraining the runs hold: one budget, for some of the runs, or
+// budgets that differ.
+func TestRetrainBudgetText(t *testing.T) {
+	half := &retrain.Result{Epochs: 0.5, Channels: 12, BatchSize: 32, LearningRate: 0.05}
+	ten := &retrain.Result{Epochs: 10, Channels: 32, BatchSize: 64, LearningRate: 0.05}
+	for _, c := range []struct {
+		runs []*retrain.Result
+		want string
+	}{
+		{[]*retrain.Result{nil, nil}, "no pick retrained"},
+		{[]*retrain.Result{half, half}, "0.5 retraining epochs at 12 channels, batch 32, peak learning rate 0.05"},
+		{[]*retrain.Result{half, nil, half}, "0.5 retraining epochs at 12 channels, batch 32, peak learning rate 0.05 (2 of 3 picks; the others not retrained)"},
+		{[]*retrain.Result{half, ten}, "picks retrained with different budgets (each run.json records its own)"},
+		{[]*retrain.Result{{Epochs: 0.5}}, "0.5 retraining epochs"},
+	} {
+		r := &CompareResult{}
+		for _, rt := range c.runs {
+			r.Runs = append(r.Runs, CompareRun{Retrain: rt})
+		}
+		if got := r.retrainBudget(); got != c.want {
+			t.Errorf("%d runs: %q, want %q", len(c.runs), got, c.want)
+		}
 	}
 }
