@@ -43,8 +43,14 @@ type Walk struct {
 	live       space.LiveSpace // nil unless the walk is restricted
 	restrict   Restriction
 	redrawn    int                  // proposals set aside for the pending edit
-	edits      map[string]walkEdits // the edits of each graph met, by key (restricted walks)
+	edits      map[string]walkEdits // the edits of graphs met, by key (restricted walks)
+	editsKept  int                  // how many graphs' edits edits holds at most
 }
+
+// WalkEditsKept is how many architectures' edits a restricted walk keeps (a few kB each) before
+// it forgets them all and starts again; they are recomputed when met again, so forgetting changes
+// no result, only time, and memory stays bounded on a search of any length.
+const WalkEditsKept = 4096
 
 // walkEdits are the legal edits of a graph (space.Actions), the graphs they lead to, and which
 // of them a restricted walk may take (Walk.editsOf).
@@ -73,7 +79,7 @@ const RestrictedDraws = 16
 // NewWalk returns a walk over sp named name, whose actor-critic has the configuration cfg
 // (Seed included); with b nil the walk has no controller and every edit is uniform.
 func NewWalk(name string, b compute.Backend, sp space.Space, cfg controller.Config, r *rand.Rand) (*Walk, error) {
-	w := &Walk{name: name, sp: sp, r: r, obs: newObservations()}
+	w := &Walk{name: name, sp: sp, r: r, obs: newObservations(), editsKept: WalkEditsKept}
 	if b != nil {
 		c, err := controller.New(b, sp, cfg)
 		if err != nil {
@@ -143,10 +149,14 @@ func (w *Walk) allowedFrom(before, next *space.Graph) bool {
 // allowed ones; where none is allowed (with effective=1, an architecture whose only path is the
 // input's edge to the output and that has no other edge: every edit that changes what it computes
 // cuts that path), those that keep a path if the walk keeps connected; where none does either,
-// none (the caller then takes any edit). Results are kept by the graph's key.
+// none (the caller then takes any edit). Results are kept by the graph's key, up to
+// WalkEditsKept graphs.
 func (w *Walk) editsOf(g *space.Graph) walkEdits {
 	if e, ok := w.edits[g.Key()]; ok {
 		return e
+	}
+	if len(w.edits) >= w.editsKept {
+		clear(w.edits)
 	}
 	acts := space.Actions(w.sp, g)
 	e := walkEdits{acts: acts, afters: make([]*space.Graph, len(acts)), ok: make([]bool, len(acts))}

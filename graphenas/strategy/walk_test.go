@@ -245,3 +245,44 @@ func TestMaskedWalkPolicy(t *testing.T) {
 		t.Error("the walk refused no edit on 15 architectures: the test checks nothing")
 	}
 }
+
+// A restricted walk that may keep the edits of only one architecture visits exactly what the
+// walk that keeps them all visits, and holds no more than one: forgetting costs time, not results.
+func TestWalkForgetsEditsWithoutChangingTheWalk(t *testing.T) {
+	sp := space.Supergraph{Nodes: 5, LayersPerStage: 2}
+	trace := func(kept int) ([]string, int) {
+		w, err := NewWalk("random-walk", nil, sp, controller.Config{}, rand.New(rand.NewPCG(4, 7)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Restrict(Restriction{Connected: true, Effective: true}); err != nil {
+			t.Fatal(err)
+		}
+		w.editsKept = kept
+		var keys []string
+		for q := range 40 {
+			g, err := w.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Observe(g, LossScore(1+0.01*float64(q%7))); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, g.Key())
+		}
+		return keys, len(w.edits)
+	}
+	all, heldAll := trace(WalkEditsKept)
+	one, heldOne := trace(1)
+	if heldOne != 1 {
+		t.Errorf("the walk keeping one architecture's edits holds %d", heldOne)
+	}
+	if heldAll < 10 {
+		t.Errorf("the walk keeping them all holds %d after 40 steps: the test checks little", heldAll)
+	}
+	for i := range all {
+		if all[i] != one[i] {
+			t.Fatalf("step %d: the walks part (%s against %s)", i, all[i], one[i])
+		}
+	}
+}
