@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -40,7 +42,18 @@ type CompareConfig struct {
 	// another budget, has its pick retrained now (the earlier retraining is kept in
 	// EarlierRetrains), so a comparison can search first and retrain later, e.g. on a GPU.
 	Dir string
-	// OnStep and OnRetrain, when set, are called after each search step and retraining report.
+	// Workers is how many searches and retrainings run at once (default 1). They share the
+	// back-end: on a GPU, many small networks trained side by side keep it busy where one alone
+	// would not; on a CPU the back-end already spreads one network over the cores. Each run's
+	// result depends only on its own seed, not on Workers.
+	Workers int `json:"-"`
+	// ReadOnly reads back the finished runs and starts nothing: no search and no retraining.
+	// Each run shows its retraining with Retrain's budget (the latest or an earlier one), none if
+	// it has none with that budget, or its latest when Retrain.Epochs is 0. A run that has not
+	// finished its search is an error. compare.json and compare.md are written as usual.
+	ReadOnly bool `json:"-"`
+	// OnStep and OnRetrain, when set, are called after each search step and retraining report;
+	// with several Workers they are called from several goroutines at once.
 	OnStep    func(run CompareRun, rec StepRecord)  `json:"-"`
 	OnRetrain func(run CompareRun, p retrain.Point) `json:"-"`
 }
@@ -129,20 +142,65 @@ func Compare(b compute.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareRe
 		}
 	}
 	res := &CompareResult{Config: cfg, Dataset: ds.Name, Date: time.Now().UTC().Format(time.RFC3339)}
-	for _, seed := range cfg.Seeds {
-		for _, strategy := range cfg.Strategies {
-			run, err := compareOne(b, ds, cfg, strategy, seed)
-			if err != nil {
-				return nil, err
-			}
-			res.Runs = append(res.Runs, run)
-		}
+	runs, err := compareAll(b, ds, cfg)
+	if err != nil {
+		return nil, err
 	}
+	res.Runs = runs
 	res.Summary = Summarize(res.Runs, cfg.Strategies)
 	if err := res.write(cfg.Dir); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// compareAll runs every (seed, strategy) of cfg, cfg.Workers at a time, and returns the runs in
+// that order. After an error no new run starts; the ones under way finish (each writes its own
+// directory, so nothing they did is lost), and the error of the earliest failed run in that order
+// is returned.
+func compareAll(b compute.Backend, ds *data.Dataset, cfg CompareConfig) ([]CompareRun, error) {
+	type job struct {
+		i        int
+		strategy string
+		seed     uint64
+	}
+	var jobs []job
+	for _, seed := range cfg.Seeds {
+		for _, strategy := range cfg.Strategies {
+			jobs = append(jobs, job{len(jobs), strategy, seed})
+		}
+	}
+	runs := make([]CompareRun, len(jobs))
+	errs := make([]error, len(jobs))
+	var failed atomic.Bool
+	todo := make(chan job)
+	var wg sync.WaitGroup
+	for w := min(max(cfg.Workers, 1), len(jobs)); w > 0; w-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range todo {
+				runs[j.i], errs[j.i] = compareOne(b, ds, cfg, j.strategy, j.seed)
+				if errs[j.i] != nil {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		if failed.Load() {
+			break
+		}
+		todo <- j
+	}
+	close(todo)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return runs, nil
 }
 
 // FileName is name (a strategy's, perhaps a variant "base:settings") made fit for a file or
@@ -181,10 +239,19 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 		if run.Steps != cfg.Steps {
 			return run, fmt.Errorf("search: %s holds a finished search of %d steps, this comparison asks for %d: use the same --steps or another directory", run.Dir, run.Steps, cfg.Steps)
 		}
+		if cfg.ReadOnly {
+			if cfg.Retrain.Epochs > 0 {
+				run.Retrain = retrainWithBudget(run, retrainConfig(cfg, run))
+			}
+			return run, nil
+		}
 		if cfg.Retrain.Epochs <= 0 || (run.Retrain != nil && run.Retrain.SameBudget(retrainConfig(cfg, run))) {
 			return run, nil
 		}
 		return run, retrainPick(b, ds, cfg, &run) // searched before, not yet retrained with this budget
+	}
+	if cfg.ReadOnly {
+		return run, fmt.Errorf("search: %s holds no finished search (no %s) and the comparison only reads back: run it without read-only to search it", run.Dir, runFile)
 	}
 	var s *Search
 	var err error
@@ -296,6 +363,19 @@ func retrainConfig(cfg CompareConfig, run CompareRun) retrain.Config {
 		rc.Network = net
 	}
 	return rc
+}
+
+// retrainWithBudget is run's retraining with rc's budget, the latest first, or nil when it has none.
+func retrainWithBudget(run CompareRun, rc retrain.Config) *retrain.Result {
+	if run.Retrain != nil && run.Retrain.SameBudget(rc) {
+		return run.Retrain
+	}
+	for i := len(run.EarlierRetrains) - 1; i >= 0; i-- {
+		if r := run.EarlierRetrains[i]; r.SameBudget(rc) {
+			return &r
+		}
+	}
+	return nil
 }
 
 // retrainPick retrains run's pick with cfg's budget, keeps an earlier retraining in

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -342,6 +343,21 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 	if err != nil || len(longer.Runs[1].EarlierRetrains) != 1 || longer.Runs[0].EarlierRetrains[0].Epochs != 0.2 || longer.Runs[0].Retrain.Epochs != 0.3 {
 		t.Fatalf("longer: %+v, %v", longer.Runs, err)
 	}
+	// Read only, with the first budget: each run shows that retraining (now an earlier one), and
+	// nothing runs; with a budget no run has, none is shown; compare.json keeps the asked view.
+	cfg.Retrain.Epochs, cfg.ReadOnly, steps, retrains = 0.2, true, 0, 0
+	view, err := Compare(b, runData(), cfg)
+	if err != nil || steps != 0 || retrains != 0 || view.Runs[0].Retrain == nil || view.Runs[0].Retrain.TestAccuracy != r.Retrain.TestAccuracy || view.Runs[0].Retrain.Epochs != 0.2 {
+		t.Fatalf("read only at 0.2 epochs: %d steps, %d reports, %+v, %v", steps, retrains, view.Runs, err)
+	}
+	cfg.Retrain.Epochs = 0.7
+	if none, err := Compare(b, runData(), cfg); err != nil || retrains != 0 || none.Runs[0].Retrain != nil || none.Summary[0].Retrained != 0 {
+		t.Fatalf("read only at a budget never run: %d reports, %+v, %v", retrains, none.Runs, err)
+	}
+	if back, err := ReadCompare(moved); err != nil || back.Runs[0].Retrain != nil {
+		t.Fatalf("compare.json after reading only at 0.7 epochs: %v", err)
+	}
+	cfg.ReadOnly = false
 	// Read back without a budget: the runs keep their retrainings, and the header says what they were.
 	cfg.Retrain.Epochs = 0
 	if back, err := Compare(b, runData(), cfg); err != nil || back.Runs[0].Retrain == nil || !strings.Contains(back.Markdown(), ", 0.3 retraining epochs at 6 channels, batch 16") {
@@ -362,6 +378,43 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 	cfg.Search.Controller.Gamma = 0.5
 	if _, err := Compare(b, runData(), cfg); err == nil || !strings.Contains(err.Error(), "graphenas-walk-seed1") || !strings.Contains(err.Error(), "controller.gamma") {
 		t.Errorf("the walk with another discount: %v", err)
+	}
+}
+
+// Runs side by side give the runs one at a time give: each depends only on its own seed. A run
+// not yet searched is an error when the comparison only reads back.
+func TestCompareWorkersGiveTheSameRuns(t *testing.T) {
+	b, err := backend.NewGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := CompareConfig{Strategies: []string{StrategyRandom, StrategyEvolution, StrategyGraphEnas}, Seeds: []uint64{1, 2}, Search: runConfig(""),
+		Steps: 3, Retrain: retrain.Config{Epochs: 0.2, Network: supergraph.Config{Nodes: 5, Channels: 4, LayersPerStage: 2, BatchSize: 16}}}
+	var results []*CompareResult
+	for _, workers := range []int{1, 4} {
+		cfg.Dir, cfg.Workers = t.TempDir(), workers
+		var mu sync.Mutex
+		steps := 0
+		cfg.OnStep = func(CompareRun, StepRecord) { mu.Lock(); steps++; mu.Unlock() }
+		res, err := Compare(b, runData(), cfg)
+		if err != nil || steps != 18 || len(res.Runs) != 6 {
+			t.Fatalf("%d workers: %d steps, %v", workers, steps, err)
+		}
+		results = append(results, res)
+	}
+	for i, one := range results[0].Runs {
+		four := results[1].Runs[i]
+		if one.Strategy != four.Strategy || one.Seed != four.Seed || one.Best.ArchText != four.Best.ArchText || one.Best.ValLoss != four.Best.ValLoss ||
+			one.Retrain == nil || four.Retrain == nil || one.Retrain.TestAccuracy != four.Retrain.TestAccuracy || one.Retrain.TestLoss != four.Retrain.TestLoss {
+			t.Errorf("run %d differs with 4 workers:\n%+v\n%+v", i, one, four)
+		}
+	}
+	cfg.Seeds, cfg.ReadOnly = []uint64{1, 3}, true
+	if _, err := Compare(b, runData(), cfg); err == nil || !strings.Contains(err.Error(), "random-seed3") || !strings.Contains(err.Error(), "no finished search") {
+		t.Errorf("reading back a run never searched: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Dir, "random-seed3")); !os.IsNotExist(err) {
+		t.Errorf("reading only made a run directory: %v", err)
 	}
 }
 

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -377,6 +379,9 @@ func runCompare(args []string) error {
 	intFlag(fs, &retrainBatch, "retrain-batch-size", 1, 1<<16, "images per batch when retraining (default: the search's)")
 	out := fs.String("out", "compare", "directory for the runs, compare.json, compare.md and the plots; an existing one is resumed, and its picks retrained if the retraining budget changed")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	workers := 1
+	intFlag(fs, &workers, "workers", 1, 1024, "searches and retrainings run at once, sharing the back-end (on a GPU, many small networks side by side; results do not depend on it)")
+	readOnly := fs.Bool("read-only", false, "only read back the finished runs and write the tables: no search, no retraining; each run shows its retraining with the --retrain-* budget (none if it has none), or its latest with --retrain-epochs 0")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -384,7 +389,7 @@ func runCompare(args []string) error {
 	if err != nil {
 		return fmt.Errorf("compare: %w", err)
 	}
-	cc := search.CompareConfig{Search: cfg, Steps: steps, Dir: *out,
+	cc := search.CompareConfig{Search: cfg, Steps: steps, Dir: *out, Workers: workers, ReadOnly: *readOnly,
 		Retrain: retrain.Config{Epochs: retrainEpochs, LearningRate: retrainLR,
 			Network: supergraph.Config{Channels: retrainChannels, BatchSize: retrainBatch}}}
 	for _, s := range strings.Split(*strategies, ",") {
@@ -407,20 +412,29 @@ func runCompare(args []string) error {
 	}
 	defer b.Finalize()
 	total := len(cc.Strategies) * len(cc.Seeds)
+	// Several runs at once would redraw one terminal line in turn: their bars print plain lines
+	// instead (a writer that is not the terminal's file), one at a time.
+	var barOut io.Writer = os.Stderr
+	if workers > 1 {
+		barOut = struct{ io.Writer }{os.Stderr}
+	}
+	var barsMu sync.Mutex
 	bars := map[string]*progress.Bar{}
-	barOf := func(run search.CompareRun, what string, n int) *progress.Bar {
+	update := func(run search.CompareRun, what string, n, done int, status string) {
+		barsMu.Lock()
+		defer barsMu.Unlock()
 		key := fmt.Sprintf("%s %s seed %d", what, run.Strategy, run.Seed)
 		if bars[key] == nil {
-			bars[key] = progress.New(os.Stderr, fmt.Sprintf("[%d runs] %s", total, key), n)
+			bars[key] = progress.New(barOut, fmt.Sprintf("[%d runs] %s", total, key), n)
 		}
-		return bars[key]
+		bars[key].Update(done, status)
 	}
 	if !*quiet {
 		cc.OnStep = func(run search.CompareRun, r search.StepRecord) {
-			barOf(run, "search", steps).Update(r.Step+1, stepStatus(r))
+			update(run, "search", steps, r.Step+1, stepStatus(r))
 		}
 		cc.OnRetrain = func(run search.CompareRun, p retrain.Point) {
-			barOf(run, "retrain", p.TotalBatches).Update(p.Batches, fmt.Sprintf("loss %.4f acc %.3f", p.TrainLoss, p.TrainAccuracy))
+			update(run, "retrain", p.TotalBatches, p.Batches, fmt.Sprintf("loss %.4f acc %.3f", p.TrainLoss, p.TrainAccuracy))
 		}
 	}
 	res, err := search.Compare(b, ds, cc)
