@@ -2,16 +2,14 @@ package search
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
-	"math"
 	"os"
 	"reflect"
 	"sort"
 	"strings"
 
+	"github.com/graphenas/graphenas/graphenas/ckpt"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
@@ -54,7 +52,7 @@ type checkpointState struct {
 // encodeCheckpoint returns the checkpoint file's bytes. Every number of the state must be finite:
 // a search whose weights or losses diverged is not saved.
 func encodeCheckpoint(st *checkpointState) ([]byte, error) {
-	if err := checkFiniteFloats(reflect.ValueOf(st).Elem(), "checkpoint"); err != nil {
+	if err := ckpt.CheckFinite(*st, "checkpoint"); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(st)
@@ -66,17 +64,7 @@ func encodeCheckpoint(st *checkpointState) ([]byte, error) {
 
 // frameCheckpoint puts a checkpoint's JSON body in its file format: the magic, the version, the
 // body's length and CRC-32, then the body.
-func frameCheckpoint(body []byte) []byte {
-	var file bytes.Buffer
-	file.WriteString(checkpointMagic)
-	var head [16]byte
-	binary.LittleEndian.PutUint32(head[0:], checkpointVersion)
-	binary.LittleEndian.PutUint64(head[4:], uint64(len(body)))
-	binary.LittleEndian.PutUint32(head[12:], crc32.ChecksumIEEE(body))
-	file.Write(head[:])
-	file.Write(body)
-	return file.Bytes()
-}
+func frameCheckpoint(body []byte) []byte { return ckpt.Frame(checkpointMagic, checkpointVersion, body) }
 
 // readCheckpoint reads and checks a checkpoint file; every error names the file.
 func readCheckpoint(path string) (*checkpointState, error) {
@@ -87,26 +75,14 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("search: checkpoint %s is unusable: %s", path, fmt.Sprintf(format, args...))
 	}
-	if !bytes.HasPrefix(raw, []byte(checkpointMagic)) {
-		return nil, bad("not a GraphEnas checkpoint")
-	}
-	raw = raw[len(checkpointMagic):]
-	if len(raw) < 16 {
-		return nil, bad("truncated header")
-	}
-	version := binary.LittleEndian.Uint32(raw[0:])
-	size := binary.LittleEndian.Uint64(raw[4:])
-	sum := binary.LittleEndian.Uint32(raw[12:])
-	body := raw[16:]
+	version, body, err := ckpt.Unframe(raw, checkpointMagic)
 	switch {
+	case err != nil:
+		return nil, bad("%v", err)
 	case version == 2:
 		return nil, bad("format version 2, written before the strategies were shared with the table (its \"graphenas\" is \"graphenas-walk\" now); this build reads %d: resume it with the GraphEnas that wrote it, or start again", checkpointVersion)
 	case version != checkpointVersion:
 		return nil, bad("format version %d, this build reads %d (resume it with the GraphEnas that wrote it, or start again)", version, checkpointVersion)
-	case uint64(len(body)) != size:
-		return nil, bad("truncated or padded: %d bytes of body, the header says %d", len(body), size)
-	case crc32.ChecksumIEEE(body) != sum:
-		return nil, bad("checksum mismatch (the file is corrupt)")
 	}
 	var st checkpointState
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -121,54 +97,6 @@ func readCheckpoint(path string) (*checkpointState, error) {
 		return nil, bad("%d steps in %d log bytes", st.Steps, st.LogBytes)
 	}
 	return &st, nil
-}
-
-// checkFiniteFloats returns an error naming the first float64 field of v (recursively) that is
-// NaN or infinite.
-func checkFiniteFloats(v reflect.Value, path string) error {
-	switch v.Kind() {
-	case reflect.Float32, reflect.Float64:
-		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("%s is %v", path, f)
-		}
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			return checkFiniteFloats(v.Elem(), path)
-		}
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if f := v.Type().Field(i); f.IsExported() {
-				if err := checkFiniteFloats(v.Field(i), path+"."+jsonName(f)); err != nil {
-					return err
-				}
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return nil // bytes
-		}
-		for i := 0; i < v.Len(); i++ {
-			if err := checkFiniteFloats(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-	case reflect.Map:
-		for _, k := range v.MapKeys() {
-			if err := checkFiniteFloats(v.MapIndex(k), fmt.Sprintf("%s[%v]", path, k)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// jsonName is a struct field's JSON name.
-func jsonName(f reflect.StructField) string {
-	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-	if name == "" {
-		return f.Name
-	}
-	return name
 }
 
 // schema describes the JSON layout of t: every field's JSON name and type, recursively, in a
@@ -195,7 +123,7 @@ func schema(t reflect.Type) string {
 			if !f.IsExported() || f.Tag.Get("json") == "-" {
 				continue
 			}
-			fields = append(fields, field{jsonName(f), f.Type.String()})
+			fields = append(fields, field{ckpt.JSONName(f), f.Type.String()})
 		}
 		sort.Slice(fields, func(i, j int) bool { return fields[i].name < fields[j].name })
 		fmt.Fprintf(&b, "%s%s {\n", indent, t.String())

@@ -19,6 +19,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/ckpt"
 	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
@@ -214,9 +215,9 @@ func (s *Search) writeCheckpoint() error {
 	}
 	dir := s.run.dir
 	path := filepath.Join(dir, CheckpointFile)
-	tmp, err := writeTemp(path, file)
+	tmp, err := ckpt.WriteTemp(path, file)
 	if err != nil {
-		return err
+		return fmt.Errorf("search: %w", err)
 	}
 	hook := func(phase string) {
 		if checkpointHook != nil {
@@ -241,8 +242,8 @@ func (s *Search) writeCheckpoint() error {
 		os.Remove(tmp)
 		return fmt.Errorf("search: checkpoint: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
-		return err
+	if err := ckpt.SyncDir(dir); err != nil {
+		return fmt.Errorf("search: %w", err)
 	}
 	hook("renamed")
 	s.run.checkpointed = len(s.history)
@@ -538,47 +539,10 @@ func ReadSteps(path string) ([]StepRecord, error) {
 	return out, nil
 }
 
-// writeTemp writes data to a temporary file beside path (mode 0644, like the rest of a run
-// directory), synced, and returns its name.
-func writeTemp(path string, data []byte) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return "", fmt.Errorf("search: %w", err)
-	}
-	_, werr := tmp.Write(data)
-	merr := tmp.Chmod(0o644)
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, merr, serr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("search: writing %s: %w", path, err)
-	}
-	return tmp.Name(), nil
-}
-
-// writeAtomic writes data to path through a synced temporary file renamed over it, then syncs
-// the directory.
+// writeAtomic writes data to path so that a crash leaves the old file or the new one.
 func writeAtomic(path string, data []byte) error {
-	tmp, err := writeTemp(path, data)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := ckpt.WriteAtomic(path, data); err != nil {
 		return fmt.Errorf("search: %w", err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-// syncDir flushes a directory's entries (renames, new files) to disk.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("search: syncing %s: %w", dir, err)
 	}
 	return nil
 }
