@@ -35,7 +35,7 @@ func TestCheckFiniteNamesTheField(t *testing.T) {
 		Loss []float64 `json:"losses"`
 	}
 	type outer struct {
-		In   inner           `json:"inner"`
+		In   inner `json:"inner"`
 		Bias map[string]float32
 		Raw  []byte
 	}
