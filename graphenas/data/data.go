@@ -11,6 +11,7 @@ package data
 
 import (
 	"fmt"
+	"hash/fnv"
 )
 
 // Set is a labelled image set held in memory.
@@ -91,6 +92,17 @@ func (s *Set) Head(n int) *Set {
 	h.Name = fmt.Sprintf("%s[:%d]", s.Name, n)
 	h.N, h.Pixels, h.Labels = n, s.Pixels[:n*s.ImageSize()], s.Labels[:n]
 	return &h
+}
+
+// Fingerprint identifies the data set well enough to refuse resuming a run on another one: its
+// name, the shapes of its two parts and a hash of their labels.
+func (d *Dataset) Fingerprint() string {
+	h := fnv.New64a()
+	for _, set := range []*Set{d.Train, d.Test} {
+		fmt.Fprintf(h, "%d %d %d %d %d;", set.N, set.Height, set.Width, set.Channels, set.NumClasses)
+		h.Write(set.Labels)
+	}
+	return fmt.Sprintf("%s/%016x", d.Name, h.Sum64())
 }
 
 // Head returns a data set of the first nTrain training and nTest test images (0: all), for quick

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
@@ -172,16 +171,6 @@ func Open(b compute.Backend, ds *data.Dataset, cfg Config, dir string, opts ...R
 	return s, nil
 }
 
-// datasetFingerprint identifies a data set well enough to refuse resuming on another one.
-func datasetFingerprint(ds *data.Dataset) string {
-	h := fnv.New64a()
-	for _, set := range []*data.Set{ds.Train, ds.Test} {
-		fmt.Fprintf(h, "%d %d %d %d %d;", set.N, set.Height, set.Width, set.Channels, set.NumClasses)
-		h.Write(set.Labels)
-	}
-	return fmt.Sprintf("%s/%016x", ds.Name, h.Sum64())
-}
-
 // checkpointHook, when set (by tests), is called at each phase of writing a checkpoint.
 var checkpointHook func(phase string)
 
@@ -202,7 +191,7 @@ func (s *Search) Checkpoint() error {
 }
 
 func (s *Search) writeCheckpoint() error {
-	st := checkpointState{Version: checkpointVersion, Config: s.cfg, Dataset: datasetFingerprint(s.sg.Dataset()),
+	st := checkpointState{Version: checkpointVersion, Config: s.cfg, Dataset: s.sg.Dataset().Fingerprint(),
 		Steps: len(s.history), LogBytes: s.run.logBytes, LogSHA256: hex.EncodeToString(s.run.logHash.Sum(nil)),
 		Pending: s.pending}
 	var err error
@@ -422,7 +411,7 @@ func readLogPrefix(path string, st *checkpointState) ([]byte, []StepRecord, erro
 
 // restore builds a search from a checked checkpoint; it touches no file.
 func restore(b compute.Backend, ds *data.Dataset, st *checkpointState) (*Search, error) {
-	if fp := datasetFingerprint(ds); fp != st.Dataset {
+	if fp := ds.Fingerprint(); fp != st.Dataset {
 		return nil, fmt.Errorf("it was made on data set %s, not %s", st.Dataset, fp)
 	}
 	s, err := newSearch(b, ds, st.Config)
