@@ -5,8 +5,11 @@
 package retrain
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -35,6 +38,13 @@ type Config struct {
 	ReportEvery int
 	// Progress, when set, is called every ReportEvery batches and at the end.
 	Progress func(Point) `json:"-"`
+	// Checkpoint, when set, is a file where the retraining saves its state every CheckpointEvery
+	// (default one minute) and when its training ends, before the test. Started again with the
+	// same file, architecture, data set, network and budget, it continues from there and gives
+	// the result an uninterrupted retraining gives (all but the times); a checkpoint of another
+	// retraining is an error. The file is removed when the retraining finishes.
+	Checkpoint      string        `json:"-"`
+	CheckpointEvery time.Duration `json:"-"`
 }
 
 // Point is the state of a retraining at one moment.
@@ -81,6 +91,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReportEvery == 0 {
 		c.ReportEvery = 50
+	}
+	if c.CheckpointEvery == 0 {
+		c.CheckpointEvery = time.Minute
 	}
 	return c
 }
@@ -129,10 +142,39 @@ func Run(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg Config) (Result,
 	perEpoch := float64(ds.Train.N) / float64(net.BatchSize)
 	total := max(1, int(math.Round(cfg.Epochs*perEpoch)))
 	warmup := int(math.Round(cfg.WarmupEpochs * perEpoch))
-	start := time.Now()
-	var lossSum, accSum float64
-	var count int
-	for done := 0; done < total; {
+	// The retraining as a checkpoint records it; its progress fields move as it trains.
+	st := checkpointState{Version: checkpointVersion, Arch: res.Arch, Dataset: ds.Fingerprint(), Seed: cfg.Seed,
+		Epochs: cfg.Epochs, LearningRate: cfg.LearningRate, WarmupEpochs: cfg.WarmupEpochs, ReportEvery: cfg.ReportEvery}
+	if cfg.Checkpoint != "" {
+		saved, err := loadCheckpoint(cfg.Checkpoint)
+		if err != nil {
+			return res, err
+		}
+		if saved != nil {
+			if err := saved.sameRetraining(st); err != nil {
+				return res, fmt.Errorf("retrain: checkpoint %s is of another retraining (delete it, or retrain with its settings): %w", cfg.Checkpoint, err)
+			}
+			if saved.Batches > total {
+				return res, fmt.Errorf("retrain: checkpoint %s is %d batches in, past this retraining's %d", cfg.Checkpoint, saved.Batches, total)
+			}
+			if err := sg.SetState(saved.Supergraph); err != nil {
+				return res, fmt.Errorf("retrain: checkpoint %s: %w", cfg.Checkpoint, err)
+			}
+			st = *saved
+		}
+	}
+	start := time.Now().Add(-time.Duration(st.Seconds * float64(time.Second)))
+	lastSave := time.Now()
+	save := func() error {
+		var err error
+		if st.Supergraph, err = sg.State(); err != nil {
+			return fmt.Errorf("retrain: checkpoint %s not written: %w", cfg.Checkpoint, err)
+		}
+		st.Seconds, lastSave = time.Since(start).Seconds(), time.Now()
+		return saveCheckpoint(cfg.Checkpoint, &st)
+	}
+	for st.Batches < total {
+		done := st.Batches
 		lr := cfg.LearningRate * 0.5 * (1 + math.Cos(math.Pi*float64(done-warmup)/float64(max(1, total-warmup))))
 		if done < warmup {
 			lr = cfg.LearningRate * float64(done+1) / float64(warmup)
@@ -150,33 +192,52 @@ func Run(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg Config) (Result,
 			return res, fmt.Errorf("retrain: %w", err)
 		}
 		if !math.IsNaN(tr.Loss) {
-			lossSum += tr.Loss * float64(tr.Batches)
-			accSum += tr.Accuracy * float64(tr.Batches)
-			count += tr.Batches
+			st.LossSum += tr.Loss * float64(tr.Batches)
+			st.AccSum += tr.Accuracy * float64(tr.Batches)
+			st.Count += tr.Batches
 		}
-		prev := done
-		done += n
-		if (cfg.ReportEvery > 0 && done/cfg.ReportEvery != prev/cfg.ReportEvery) || done == total {
+		st.Batches += n
+		if (cfg.ReportEvery > 0 && st.Batches/cfg.ReportEvery != done/cfg.ReportEvery) || st.Batches == total {
 			// With no finite batch since the last report, the train loss and accuracy stay 0.
-			p := Point{Epoch: float64(done) / perEpoch, Batches: done, TotalBatches: total, LearningRate: lr,
+			p := Point{Epoch: float64(st.Batches) / perEpoch, Batches: st.Batches, TotalBatches: total, LearningRate: lr,
 				Seconds: time.Since(start).Seconds()}
-			if count > 0 {
-				p.TrainLoss, p.TrainAccuracy = lossSum/float64(count), accSum/float64(count)
+			if st.Count > 0 {
+				p.TrainLoss, p.TrainAccuracy = st.LossSum/float64(st.Count), st.AccSum/float64(st.Count)
 			}
-			lossSum, accSum, count = 0, 0, 0
-			res.Curve = append(res.Curve, p)
+			st.LossSum, st.AccSum, st.Count = 0, 0, 0
+			st.Curve = append(st.Curve, p)
 			if cfg.Progress != nil {
 				cfg.Progress(p)
 			}
 		}
+		if cfg.Checkpoint != "" && (st.Batches == total || time.Since(lastSave) >= cfg.CheckpointEvery) {
+			if err := save(); err != nil {
+				return res, err
+			}
+		}
+		if afterChunk != nil {
+			if err := afterChunk(st.Batches); err != nil {
+				return res, err
+			}
+		}
 	}
+	res.Curve = st.Curve
 	ev, err := sg.Test(a)
 	if err != nil {
 		return res, fmt.Errorf("retrain: %w", err)
 	}
 	res.TestLoss, res.TestAccuracy, res.Seconds = ev.Loss, ev.Accuracy, time.Since(start).Seconds()
+	if cfg.Checkpoint != "" {
+		if err := os.Remove(cfg.Checkpoint); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return res, fmt.Errorf("retrain: removing the finished retraining's checkpoint: %w", err)
+		}
+	}
 	return res, nil
 }
+
+// afterChunk, when set (by tests), is called after each group of batches with the batches done;
+// an error stops the retraining there, as a crash would.
+var afterChunk func(batches int) error
 
 // Candidate is an architecture with a name, retrained beside others (Each).
 type Candidate struct {

@@ -40,7 +40,8 @@ type CompareConfig struct {
 	// resume from their checkpoint. A run whose search settings or steps differ from this
 	// comparison's is refused. A finished run that was not retrained, or was retrained with
 	// another budget, has its pick retrained now (the earlier retraining is kept in
-	// EarlierRetrains), so a comparison can search first and retrain later, e.g. on a GPU.
+	// EarlierRetrains), so a comparison can search first and retrain later, e.g. on a GPU; a
+	// retraining stopped part-way continues from its checkpoint (RetrainCheckpointFile).
 	Dir string
 	// Workers is how many searches and retrainings run at once (default 1). They share the
 	// back-end: on a GPU, many small networks trained side by side keep it busy where one alone
@@ -122,6 +123,12 @@ type CompareResult struct {
 
 // runFile is the file in a run directory that marks a finished run of a comparison.
 const runFile = "run.json"
+
+// RetrainCheckpointFile is where a comparison's retraining of a run's pick saves its state while it
+// trains: a comparison stopped during a retraining continues it when started again with the same
+// budget. It is small (one network's weights), unlike a search's checkpoint, so a comparison cut
+// short on one machine can be carried to another and finished there.
+const RetrainCheckpointFile = "retrain-checkpoint.bin"
 
 // Compare runs the comparison and writes compare.json and compare.md to cfg.Dir.
 func Compare(b compute.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareResult, error) {
@@ -382,6 +389,7 @@ func retrainWithBudget(run CompareRun, rc retrain.Config) *retrain.Result {
 // EarlierRetrains, and writes the run.
 func retrainPick(b compute.Backend, ds *data.Dataset, cfg CompareConfig, run *CompareRun) error {
 	rc := retrainConfig(cfg, *run)
+	rc.Checkpoint = filepath.Join(run.Dir, RetrainCheckpointFile)
 	rc.Progress = func(p retrain.Point) {
 		if cfg.OnRetrain != nil {
 			cfg.OnRetrain(*run, p)

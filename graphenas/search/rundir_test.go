@@ -320,6 +320,16 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 	}
 	cfg.Dir, steps = moved, 0
 	cfg.Retrain = retrain.Config{Epochs: 0.2, Network: supergraph.Config{Channels: 6}}
+	// The retraining continues from the checkpoint it finds in the run's directory: a damaged one
+	// stops it with what to do.
+	ckptPath := filepath.Join(moved, "random-seed1", RetrainCheckpointFile)
+	if err := os.WriteFile(ckptPath, []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compare(b, runData(), cfg); err == nil || !strings.Contains(err.Error(), "delete it to retrain from the start") {
+		t.Fatalf("a damaged retraining checkpoint: %v", err)
+	}
+	os.Remove(ckptPath)
 	wide, err := Compare(b, runData(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -328,6 +338,11 @@ func TestCompareSearchesFirstThenRetrainsItsPicks(t *testing.T) {
 	if steps != 0 || retrains == 0 || len(wide.Runs) != 3 || wide.Runs[2].Retrain == nil || r.Retrain == nil || r.Retrain.Channels != 6 || r.Retrain.BatchSize != 16 || r.Retrain.Epochs != 0.2 ||
 		r.Best.ArchText != searched.Runs[0].Best.ArchText || r.Dir != filepath.Join(moved, "random-seed1") {
 		t.Fatalf("retrained later: %d steps, %d reports, %+v", steps, retrains, r)
+	}
+	for _, run := range wide.Runs {
+		if _, err := os.Stat(filepath.Join(run.Dir, RetrainCheckpointFile)); !os.IsNotExist(err) {
+			t.Errorf("%s: the finished retraining left its checkpoint (%v)", run.Dir, err)
+		}
 	}
 	md, _ := os.ReadFile(filepath.Join(moved, "compare.md"))
 	if !strings.Contains(string(md), "0.2 retraining epochs at 6 channels, batch 16") {

@@ -321,6 +321,7 @@ func runRetrain(args []string) error {
 	intFlag(fs, &channels, "channels", 1, 4096, "channels of the first stage (default: the search's, else 20)")
 	intFlag(fs, &batch, "batch-size", 1, 1<<16, "images per batch (default: the search's, else 64)")
 	out := fs.String("out", "", "write the result as JSON to this file")
+	checkpoint := fs.String("checkpoint", "", "save the retraining's state to this file every minute; started again with it, the retraining continues where it stopped (the file is removed when it finishes)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	df := addDataFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -354,7 +355,7 @@ func runRetrain(args []string) error {
 		return err
 	}
 	defer b.Finalize()
-	r, err := retrainShowing(b, ds, a, retrain.Config{Seed: *seed, Epochs: epochs, LearningRate: lr, Network: net}, *quiet)
+	r, err := retrainShowing(b, ds, a, retrain.Config{Seed: *seed, Epochs: epochs, LearningRate: lr, Network: net, Checkpoint: *checkpoint}, *quiet)
 	if err != nil {
 		return err
 	}

@@ -63,11 +63,31 @@ func TestSearchRetrainPlotCommands(t *testing.T) {
 		t.Fatalf("after --resume: %d records, %v", len(recs), err)
 	}
 	resFile := filepath.Join(t.TempDir(), "retrain.json")
-	stdout, _ = run("retrain", "--data", dataDir, "--arch", filepath.Join(out, search.BestFile), "--epochs", "0.2", "--out", resFile, "--quiet")
+	ckptFile := filepath.Join(t.TempDir(), "retrain.ckpt")
+	stdout, _ = run("retrain", "--data", dataDir, "--arch", filepath.Join(out, search.BestFile), "--epochs", "0.2", "--out", resFile, "--quiet", "--checkpoint", ckptFile)
 	var res retrain.Result
 	raw, _ := os.ReadFile(resFile)
 	if err := json.Unmarshal(raw, &res); err != nil || res.Params <= 0 || !strings.Contains(stdout, "test accuracy") {
 		t.Errorf("retrain: %s %v\n%s", raw, err, stdout)
+	}
+	if _, err := os.Stat(ckptFile); !os.IsNotExist(err) {
+		t.Errorf("the finished retraining left its checkpoint: %v", err)
+	}
+	// A comparison with two runs side by side, then read back at its budget and at one never run.
+	cmpDir := filepath.Join(t.TempDir(), "cmp")
+	cmpArgs := []string{"compare", "--data", dataDir, "--out", cmpDir, "--strategies", "random,evolution", "--seeds", "1", "--steps", "2",
+		"--channels", "4", "--batch-size", "16", "--budget-batches", "1", "--eval-batches", "1", "--retrain-epochs", "0.1"}
+	_, stderr = run(append(cmpArgs, "--workers", "2")...)
+	if !strings.Contains(stderr, "retrain random seed 1") || !strings.Contains(stderr, "retrain evolution seed 1") {
+		t.Errorf("compare --workers 2 showed no progress of both runs:\n%s", stderr)
+	}
+	stdout, _ = run(append(cmpArgs, "--read-only", "--quiet")...)
+	if !strings.Contains(stdout, "0.1 retraining epochs") || strings.Contains(stdout, "not retrained") {
+		t.Errorf("compare --read-only at the budget run:\n%s", stdout)
+	}
+	cmpArgs[len(cmpArgs)-1] = "0.3"
+	if stdout, _ = run(append(cmpArgs, "--read-only", "--quiet")...); !strings.Contains(stdout, "| random | 1 | — (not retrained) |") {
+		t.Errorf("compare --read-only at a budget never run:\n%s", stdout)
 	}
 	page := filepath.Join(t.TempDir(), "r.html")
 	run("plot", "--run", out, "--out", page)
