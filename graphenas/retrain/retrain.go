@@ -36,8 +36,11 @@ type Config struct {
 	WarmupEpochs float64
 	// ReportEvery is the number of batches between calls of Progress. Default 50.
 	ReportEvery int
-	// Progress, when set, is called every ReportEvery batches and at the end.
-	Progress func(Point) `json:"-"`
+	// Progress, when set, is called every ReportEvery batches and at the end of training;
+	// TestProgress, when set, after each batch of the test with the images tested so far and
+	// the test set's size.
+	Progress     func(Point)             `json:"-"`
+	TestProgress func(images, total int) `json:"-"`
 	// Checkpoint, when set, is a file where the retraining saves its state every CheckpointEvery
 	// (default one minute) and when its training ends, before the test. Started again with the
 	// same file, architecture, data set, network and budget, it continues from there and gives
@@ -222,7 +225,7 @@ func Run(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg Config) (Result,
 		}
 	}
 	res.Curve = st.Curve
-	ev, err := sg.Test(a)
+	ev, err := sg.TestShowing(a, cfg.TestProgress)
 	if err != nil {
 		return res, fmt.Errorf("retrain: %w", err)
 	}

@@ -18,11 +18,17 @@ func TestRetrainBeatsChance(t *testing.T) {
 	ds := data.SyntheticDataset(400, 200, 8, 8, 1, 4, 21)
 	a, _ := arch.Parse("1:conv3 2:maxpool3 3:dwconv5 | 0>1 1>2 2>3 3>4 0>4")
 	var points int
+	var tested [][2]int
 	res, err := Run(b, ds, a, Config{Seed: 2, Epochs: 3, ReportEvery: 10, LearningRate: 0.05,
-		Network:  supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16},
-		Progress: func(Point) { points++ }})
+		Network:      supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16},
+		Progress:     func(Point) { points++ },
+		TestProgress: func(images, total int) { tested = append(tested, [2]int{images, total}) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// 200 test images in batches of 16: 13 batches, each reported, the last with all 200.
+	if len(tested) != 13 || tested[0] != [2]int{16, 200} || tested[12] != [2]int{200, 200} {
+		t.Errorf("test progress %v", tested)
 	}
 	if res.TestAccuracy < 0.8 { // chance is 0.25
 		t.Errorf("test accuracy %.3f after retraining, want ≥ 0.8", res.TestAccuracy)

@@ -57,6 +57,9 @@ type CompareConfig struct {
 	// with several Workers they are called from several goroutines at once.
 	OnStep    func(run CompareRun, rec StepRecord)  `json:"-"`
 	OnRetrain func(run CompareRun, p retrain.Point) `json:"-"`
+	// OnTest, when set, is called after each batch of a retrained pick's test, with the images
+	// tested so far and the test set's size.
+	OnTest func(run CompareRun, images, total int) `json:"-"`
 }
 
 // CompareRun is one search of a comparison and its retraining.
@@ -395,6 +398,11 @@ func retrainPick(b compute.Backend, ds *data.Dataset, cfg CompareConfig, run *Co
 			cfg.OnRetrain(*run, p)
 		}
 	}
+	rc.TestProgress = func(images, total int) {
+		if cfg.OnTest != nil {
+			cfg.OnTest(*run, images, total)
+		}
+	}
 	r, err := retrain.Run(b, ds, run.Best.Arch, rc)
 	if err != nil {
 		return fmt.Errorf("search: retraining the pick of %s: %w", run.Dir, err)
@@ -502,7 +510,7 @@ func (r *CompareResult) retrainBudget() string {
 // write stores compare.json and compare.md in dir.
 func (r *CompareResult) write(dir string) error {
 	cfg := r.Config
-	cfg.OnStep, cfg.OnRetrain = nil, nil
+	cfg.OnStep, cfg.OnRetrain, cfg.OnTest = nil, nil, nil
 	r.Config = cfg
 	out, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {

@@ -344,7 +344,11 @@ func (s *Supergraph) Evaluate(a *arch.Arch, batches int) (EvalResult, error) {
 }
 
 // Test returns the loss and accuracy of a on the whole test set.
-func (s *Supergraph) Test(a *arch.Arch) (EvalResult, error) {
+func (s *Supergraph) Test(a *arch.Arch) (EvalResult, error) { return s.TestShowing(a, nil) }
+
+// TestShowing is Test that calls progress, when set, after each batch with the images tested so
+// far and the test set's size: testing a wide network on a CPU takes minutes.
+func (s *Supergraph) TestShowing(a *arch.Arch, progress func(images, total int)) (EvalResult, error) {
 	test, err := data.NewBatcher(s.ds.Test, nil, min(s.cfg.BatchSize, s.ds.Test.N), 0)
 	if err != nil {
 		return EvalResult{}, err
@@ -353,6 +357,9 @@ func (s *Supergraph) Test(a *arch.Arch) (EvalResult, error) {
 	var batch data.Batch
 	return s.evaluate(a, func(k int) (*data.Batch, bool) {
 		start := k * bs
+		if progress != nil && k > 0 {
+			progress(min(start, s.ds.Test.N), s.ds.Test.N)
+		}
 		if start >= s.ds.Test.N {
 			return nil, false
 		}

@@ -301,6 +301,16 @@ func retrainShowing(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg retra
 		}
 		bar.Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f lr %.4f", p.Epoch, p.TrainLoss, p.TrainAccuracy, p.LearningRate))
 	}
+	var testBar *progress.Bar
+	cfg.TestProgress = func(images, total int) {
+		if quiet {
+			return
+		}
+		if testBar == nil {
+			testBar = progress.New(os.Stderr, "test", total)
+		}
+		testBar.Update(images, "images")
+	}
 	r, err := retrain.Run(b, ds, a, cfg)
 	if err != nil {
 		return r, err
@@ -436,6 +446,9 @@ func runCompare(args []string) error {
 		}
 		cc.OnRetrain = func(run search.CompareRun, p retrain.Point) {
 			update(run, "retrain", p.TotalBatches, p.Batches, fmt.Sprintf("loss %.4f acc %.3f", p.TrainLoss, p.TrainAccuracy))
+		}
+		cc.OnTest = func(run search.CompareRun, images, total int) {
+			update(run, "test", total, images, "images")
 		}
 	}
 	res, err := search.Compare(b, ds, cc)

@@ -78,7 +78,7 @@ func TestSearchRetrainPlotCommands(t *testing.T) {
 	cmpArgs := []string{"compare", "--data", dataDir, "--out", cmpDir, "--strategies", "random,evolution", "--seeds", "1", "--steps", "2",
 		"--channels", "4", "--batch-size", "16", "--budget-batches", "1", "--eval-batches", "1", "--retrain-epochs", "0.1"}
 	_, stderr = run(append(cmpArgs, "--workers", "2")...)
-	if !strings.Contains(stderr, "retrain random seed 1") || !strings.Contains(stderr, "retrain evolution seed 1") {
+	if !strings.Contains(stderr, "retrain random seed 1") || !strings.Contains(stderr, "retrain evolution seed 1") || !strings.Contains(stderr, "test random seed 1 [####################] 100/100 images") {
 		t.Errorf("compare --workers 2 showed no progress of both runs:\n%s", stderr)
 	}
 	stdout, _ = run(append(cmpArgs, "--read-only", "--quiet")...)
