@@ -8,73 +8,82 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
+
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
-// A retraining stopped part-way (as a crash or a time limit would stop it) and started again
-// with its checkpoint gives exactly the result of one that ran through; the finished one leaves
-// no checkpoint behind, and a checkpoint of another retraining is refused.
-func TestRetrainResumesFromItsCheckpoint(t *testing.T) {
+// errKilled stands for a crash or a time limit stopping a retraining.
+var errKilled = errors.New("killed")
+
+// resumeFixture is a small retraining (40 batches, 2 of warm-up) with its result run through in
+// one go, and a configuration that checkpoints it after every group of batches.
+func resumeFixture(t *testing.T, kernels string) (compute.Backend, *data.Dataset, *arch.Arch, Config, Result) {
+	t.Helper()
 	b, err := backend.NewGo()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ds := data.SyntheticDataset(320, 100, 8, 8, 1, 4, 3)
 	a, _ := arch.Parse("1:conv3 2:maxpool3 3:dwconv5 | 0>1 1>2 2>3 3>4 0>4")
-	cfg := Config{Seed: 4, Epochs: 2, ReportEvery: 5, Network: supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16}}
+	cfg := Config{Seed: 4, Epochs: 2, ReportEvery: 5, Network: supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16, Kernels: kernels}}
 	whole, err := Run(b, ds, a, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "retrain-checkpoint.bin")
-	cfg.Checkpoint, cfg.CheckpointEvery = path, 1 // a checkpoint after every group of batches
-	crash := errors.New("killed")
-	first := 0 // the batches done after a run's first group: where it started
-	prevStop := 0
-	for _, stopAt := range []int{3, 27} { // stopped twice: just after the warm-up, then later
-		first = 0
-		afterChunk = func(batches int) error {
-			if first == 0 {
-				first = batches
-			}
-			if batches >= stopAt {
-				return crash
-			}
-			return nil
-		}
-		if _, err := Run(b, ds, a, cfg); !errors.Is(err, crash) {
-			t.Fatalf("stopping at batch %d: %v", stopAt, err)
-		}
-		if first <= prevStop {
-			t.Fatalf("started again at batch %d, not after batch %d where it stopped", first, prevStop)
-		}
-		prevStop = stopAt
-	}
-	first = 0
+	cfg.Checkpoint, cfg.CheckpointEvery = filepath.Join(t.TempDir(), "retrain-checkpoint.bin"), 1
+	t.Cleanup(func() { afterChunk = nil })
+	return b, ds, a, cfg, whole
+}
+
+// stopAt makes the next retrainings stop with errKilled once stop batches are done (never when
+// stop is 0), and returns where the latest one started: the batches done after its first group.
+func stopAt(stop int) *int {
+	first := new(int)
+	*first = -1
 	afterChunk = func(batches int) error {
-		if first == 0 {
-			first = batches
+		if *first < 0 {
+			*first = batches
+		}
+		if stop > 0 && batches >= stop {
+			return errKilled
 		}
 		return nil
 	}
-	defer func() { afterChunk = nil }()
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("no checkpoint after the stops: %v", err)
+	return first
+}
+
+// A retraining stopped part-way and started again with its checkpoint gives exactly the result of
+// one that ran through; the finished one leaves no checkpoint behind, and a checkpoint of another
+// retraining, or a damaged one, is refused with what to do.
+func TestRetrainResumesFromItsCheckpoint(t *testing.T) {
+	b, ds, a, cfg, whole := resumeFixture(t, "")
+	prevStop := 0
+	for _, stop := range []int{3, 27} { // stopped twice: just after the warm-up, then later
+		first := stopAt(stop)
+		if _, err := Run(b, ds, a, cfg); !errors.Is(err, errKilled) {
+			t.Fatalf("stopping at batch %d: %v", stop, err)
+		}
+		if *first <= prevStop {
+			t.Fatalf("started again at batch %d, not after batch %d where it stopped", *first, prevStop)
+		}
+		prevStop = stop
 	}
 	other := cfg
 	other.Seed = 5
 	if _, err := Run(b, ds, a, other); err == nil || !strings.Contains(err.Error(), "of another retraining") {
 		t.Errorf("resuming with another seed: %v", err)
 	}
+	first := stopAt(0)
 	resumed, err := Run(b, ds, a, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first <= 27 {
-		t.Errorf("the last run started again at batch %d, not after batch 27", first)
+	if *first <= 27 {
+		t.Errorf("the last run started again at batch %d, not after batch 27", *first)
 	}
 	if resumed.TestAccuracy != whole.TestAccuracy || resumed.TestLoss != whole.TestLoss || len(resumed.Curve) != len(whole.Curve) {
 		t.Fatalf("resumed: accuracy %v loss %v, %d points; through: %v %v, %d points",
@@ -86,11 +95,10 @@ func TestRetrainResumesFromItsCheckpoint(t *testing.T) {
 			t.Errorf("point %d: resumed %+v, through %+v", i, p, q)
 		}
 	}
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
+	if _, err := os.Stat(cfg.Checkpoint); !os.IsNotExist(err) {
 		t.Errorf("the finished retraining left its checkpoint: %v", err)
 	}
-	// A damaged checkpoint is an error that says what to do, not a silent fresh start.
-	if err := os.WriteFile(path, []byte("GRAPHENAS-RETRAIN-CHECKPOINT\nxx"), 0o644); err != nil {
+	if err := os.WriteFile(cfg.Checkpoint, []byte("GRAPHENAS-RETRAIN-CHECKPOINT\nxx"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Run(b, ds, a, cfg); err == nil || !strings.Contains(err.Error(), "delete it to retrain from the start") {
@@ -103,45 +111,21 @@ func TestRetrainResumesFromItsCheckpoint(t *testing.T) {
 // a CPU, and the other way round. The two formulations round differently, so the results agree
 // closely, not exactly.
 func TestRetrainContinuesInTheOtherFormulation(t *testing.T) {
-	b, err := backend.NewGo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds := data.SyntheticDataset(320, 100, 8, 8, 1, 4, 3)
-	a, _ := arch.Parse("1:conv3 2:maxpool3 3:dwconv5 | 0>1 1>2 2>3 3>4 0>4")
-	cfg := Config{Seed: 4, Epochs: 2, ReportEvery: 5, Network: supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16, Kernels: supergraph.KernelsGo}}
-	whole, err := Run(b, ds, a, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Checkpoint, cfg.CheckpointEvery = filepath.Join(t.TempDir(), "retrain-checkpoint.bin"), 1
-	crash := errors.New("killed")
-	afterChunk = func(batches int) error {
-		if batches >= 17 {
-			return crash
-		}
-		return nil
-	}
-	defer func() { afterChunk = nil }()
-	if _, err := Run(b, ds, a, cfg); !errors.Is(err, crash) {
+	b, ds, a, cfg, whole := resumeFixture(t, supergraph.KernelsGo)
+	stopAt(17)
+	if _, err := Run(b, ds, a, cfg); !errors.Is(err, errKilled) {
 		t.Fatalf("stopping: %v", err)
 	}
-	first := 0
-	afterChunk = func(batches int) error {
-		if first == 0 {
-			first = batches
-		}
-		return nil
-	}
+	first := stopAt(0)
 	cfg.Network.Kernels = supergraph.KernelsXLA
 	other, err := Run(b, ds, a, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("continued in the other formulation from batch %d: accuracy %.4f loss %.4f, through in one: %.4f %.4f",
-		first, other.TestAccuracy, other.TestLoss, whole.TestAccuracy, whole.TestLoss)
-	if first <= 17 || math.Abs(other.TestLoss-whole.TestLoss) > 0.02*whole.TestLoss || math.Abs(other.TestAccuracy-whole.TestAccuracy) > 0.03 {
-		t.Errorf("continued in the other formulation from batch %d: accuracy %.4f loss %.4f, through in one: %.4f %.4f",
-			first, other.TestAccuracy, other.TestLoss, whole.TestAccuracy, whole.TestLoss)
+		*first, other.TestAccuracy, other.TestLoss, whole.TestAccuracy, whole.TestLoss)
+	if *first <= 17 || math.Abs(other.TestLoss-whole.TestLoss) > 0.02*whole.TestLoss || math.Abs(other.TestAccuracy-whole.TestAccuracy) > 0.03 {
+		t.Errorf("continued from batch %d: accuracy %.4f loss %.4f, through in one: %.4f %.4f",
+			*first, other.TestAccuracy, other.TestLoss, whole.TestAccuracy, whole.TestLoss)
 	}
 }
