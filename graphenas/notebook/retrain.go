@@ -18,7 +18,7 @@ func RetrainProgress(interval time.Duration) func(retrain.Point) {
 	var bar *progress.Bar
 	return func(p retrain.Point) {
 		if bar == nil {
-			bar = progress.New(os.Stdout, "retrain", p.TotalBatches)
+			bar = progress.New(os.Stdout, "retrain", p.TotalBatches).From(p.Batches) // made at the first report
 			bar.Interval = interval
 		}
 		bar.Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f", p.Epoch, p.TrainLoss, p.TrainAccuracy))
@@ -31,7 +31,7 @@ func RetrainEachProgress(candidates []retrain.Candidate, interval time.Duration)
 	bars := map[int]*progress.Bar{}
 	return func(i int, p retrain.Point) {
 		if bars[i] == nil {
-			bars[i] = progress.New(os.Stdout, "retrain "+candidates[i].Name, p.TotalBatches)
+			bars[i] = progress.New(os.Stdout, "retrain "+candidates[i].Name, p.TotalBatches).From(p.Batches)
 			bars[i].Interval = interval
 		}
 		bars[i].Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f", p.Epoch, p.TrainLoss, p.TrainAccuracy))

@@ -22,6 +22,7 @@ type Bar struct {
 
 	w        io.Writer
 	terminal bool
+	from     int // units done when the bar started (see From)
 	start    time.Time
 	last     time.Time
 	width    int
@@ -38,6 +39,14 @@ func New(w io.Writer, label string, total int) *Bar {
 			b.terminal = true
 		}
 	}
+	return b
+}
+
+// From says that done units were already finished when the bar was made (a bar made at the
+// first report of work under way, or of a resumed run): its ETA then comes from the pace since,
+// not from those units, which took no time on this bar's clock. It returns b.
+func (b *Bar) From(done int) *Bar {
+	b.from = done
 	return b
 }
 
@@ -86,8 +95,8 @@ func (b *Bar) Line(done int, status string, now time.Time) string {
 		sb.WriteString(" " + status)
 	}
 	fmt.Fprintf(&sb, " %s", Duration(elapsed))
-	if b.Total > 0 && done > 0 && done < b.Total {
-		eta := time.Duration(float64(elapsed) / float64(done) * float64(b.Total-done))
+	if b.Total > 0 && done > b.from && done < b.Total {
+		eta := time.Duration(float64(elapsed) / float64(done-b.from) * float64(b.Total-done))
 		fmt.Fprintf(&sb, " ETA %s", Duration(eta))
 	}
 	return sb.String()

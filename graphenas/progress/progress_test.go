@@ -14,6 +14,14 @@ func TestLine(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
+	// A bar made when 50 of 100 units were done: 10 more in 10 s leave 40 s, and no ETA before.
+	late := New(&bytes.Buffer{}, "retrain", 100).From(50)
+	if got := late.Line(50, "", late.start); strings.Contains(got, "ETA") {
+		t.Errorf("a late bar guessed an ETA from nothing: %q", got)
+	}
+	if got := late.Line(60, "", late.start.Add(10*time.Second)); !strings.HasSuffix(got, " 10s ETA 40s") {
+		t.Errorf("a late bar's ETA: %q", got)
+	}
 	if got := New(nil, "x", 0).Line(3, "", time.Now()); !strings.HasPrefix(got, "x 3 ") || strings.Contains(got, "ETA") {
 		t.Errorf("unknown total: %q", got)
 	}

@@ -259,7 +259,7 @@ func runSearch(args []string) error {
 		s.Config().Strategy, s.Config().Seed, f.steps, s.Config().Budget, dir)
 	var bar *progress.Bar
 	if !f.quiet {
-		bar = progress.New(os.Stderr, "search "+s.Config().Strategy, f.steps)
+		bar = progress.New(os.Stderr, "search "+s.Config().Strategy, f.steps).From(s.Steps()) // a resumed search starts part-way
 	}
 	err = s.Run(max(0, f.steps-s.Steps()), func(r search.StepRecord) error {
 		if bar != nil {
@@ -297,7 +297,7 @@ func retrainShowing(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg retra
 			return
 		}
 		if bar == nil {
-			bar = progress.New(os.Stderr, "retrain", p.TotalBatches)
+			bar = progress.New(os.Stderr, "retrain", p.TotalBatches).From(p.Batches) // made at the first report
 		}
 		bar.Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f lr %.4f", p.Epoch, p.TrainLoss, p.TrainAccuracy, p.LearningRate))
 	}
@@ -307,7 +307,7 @@ func retrainShowing(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg retra
 			return
 		}
 		if testBar == nil {
-			testBar = progress.New(os.Stderr, "test", total)
+			testBar = progress.New(os.Stderr, "test", total).From(images)
 		}
 		testBar.Update(images, "images")
 	}
@@ -436,7 +436,7 @@ func runCompare(args []string) error {
 		defer barsMu.Unlock()
 		key := fmt.Sprintf("%s %s seed %d", what, run.Strategy, run.Seed)
 		if bars[key] == nil {
-			bars[key] = progress.New(barOut, fmt.Sprintf("[%d runs] %s", total, key), n)
+			bars[key] = progress.New(barOut, fmt.Sprintf("[%d runs] %s", total, key), n).From(done) // made at the first report
 		}
 		bars[key].Update(done, status)
 	}
