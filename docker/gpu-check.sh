@@ -132,7 +132,12 @@ compare)
     rc=0
     (gpu_env && "$out/graphenas" env && timeout --signal=INT --kill-after=20 "$seconds" \
       "$out/graphenas" compare --out "$dest" --workers "${GPU_WORKERS:-10}" "$@") || rc=$?
-    echo "gpu-check: compare on the GPU ended with exit status $rc ($([ "$rc" = 124 ] && echo "time limit of $seconds s reached" || echo finished))"
+    case $rc in
+    0) how="finished" ;;
+    124) how="time limit of $seconds s reached; what finished is kept, the retrainings under way continue from their checkpoints when run again" ;;
+    *) how="failed: see the lines above" ;;
+    esac
+    echo "gpu-check: compare on the GPU ended with exit status $rc ($how)"
     # The tables of whatever finished, at the asked budget, without the GPU.
     GOMLX_BACKEND=go GRAPHENAS_DATA="${GRAPHENAS_DATA:-$out}" "$out/graphenas" compare --out "$dest" --read-only --quiet "$@" || echo "gpu-check: reading back failed"
     date -u
