@@ -72,3 +72,24 @@ func TestWriteAtomicReplacesAndLeavesNoTemporaryFile(t *testing.T) {
 		t.Error("writing into a missing directory succeeded")
 	}
 }
+
+func TestEncodeRefusesWhatCannotBeResumedAndDecodeRefusesUnknownFields(t *testing.T) {
+	type state struct {
+		Loss float64 `json:"loss"`
+	}
+	if _, err := Encode("M\n", 1, state{math.NaN()}); err == nil || err.Error() != "checkpoint.loss is NaN" {
+		t.Errorf("a diverged state: %v", err)
+	}
+	file, err := Encode("M\n", 1, state{0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, err := Unframe(file, "M\n")
+	var back state
+	if err != nil || DecodeJSON(body, &back) != nil || back.Loss != 0.5 {
+		t.Fatalf("round trip: %+v, %v", back, err)
+	}
+	if err := DecodeJSON([]byte(`{"loss":1,"extra":2}`), &back); err == nil || !strings.Contains(err.Error(), "unknown field") {
+		t.Errorf("an unknown field: %v", err)
+	}
+}

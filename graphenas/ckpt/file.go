@@ -7,6 +7,7 @@ package ckpt
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -97,4 +98,26 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("syncing %s: %w", dir, err)
 	}
 	return nil
+}
+
+// Encode returns a checkpoint file holding state as JSON, framed with magic and version. Every
+// number of state must be finite (CheckFinite, from "checkpoint"): a state that diverged is not
+// worth saving.
+func Encode(magic string, version uint32, state any) ([]byte, error) {
+	if err := CheckFinite(state, "checkpoint"); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(state)
+	if err != nil {
+		return nil, err
+	}
+	return Frame(magic, version, body), nil
+}
+
+// DecodeJSON decodes a checkpoint's body into v, refusing unknown fields: a file of another
+// layout fails loudly instead of resuming with fields zeroed.
+func DecodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }

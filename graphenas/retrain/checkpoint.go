@@ -1,8 +1,6 @@
 package retrain
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -67,14 +65,11 @@ func (st *checkpointState) sameRetraining(want checkpointState) error {
 
 // saveCheckpoint writes st to path atomically; a state that is not finite is not saved.
 func saveCheckpoint(path string, st *checkpointState) error {
-	if err := ckpt.CheckFinite(*st, "checkpoint"); err != nil {
+	file, err := ckpt.Encode(checkpointMagic, checkpointVersion, *st)
+	if err != nil {
 		return fmt.Errorf("retrain: checkpoint %s not written, the last good one is kept: %w", path, err)
 	}
-	body, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("retrain: %w", err)
-	}
-	if err := ckpt.WriteAtomic(path, ckpt.Frame(checkpointMagic, checkpointVersion, body)); err != nil {
+	if err := ckpt.WriteAtomic(path, file); err != nil {
 		return fmt.Errorf("retrain: checkpoint: %w", err)
 	}
 	return nil
@@ -100,9 +95,7 @@ func loadCheckpoint(path string) (*checkpointState, error) {
 		return nil, bad("format version %d, this build reads %d", version, checkpointVersion)
 	}
 	var st checkpointState
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
+	if err := ckpt.DecodeJSON(body, &st); err != nil {
 		return nil, bad("%v", err)
 	}
 	if st.Version != checkpointVersion || st.Batches < 0 || st.Count < 0 {

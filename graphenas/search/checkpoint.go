@@ -1,8 +1,6 @@
 package search
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"reflect"
@@ -52,14 +50,7 @@ type checkpointState struct {
 // encodeCheckpoint returns the checkpoint file's bytes. Every number of the state must be finite:
 // a search whose weights or losses diverged is not saved.
 func encodeCheckpoint(st *checkpointState) ([]byte, error) {
-	if err := ckpt.CheckFinite(*st, "checkpoint"); err != nil {
-		return nil, err
-	}
-	body, err := json.Marshal(st)
-	if err != nil {
-		return nil, err
-	}
-	return frameCheckpoint(body), nil
+	return ckpt.Encode(checkpointMagic, checkpointVersion, *st)
 }
 
 // frameCheckpoint puts a checkpoint's JSON body in its file format: the magic, the version, the
@@ -85,9 +76,7 @@ func readCheckpoint(path string) (*checkpointState, error) {
 		return nil, bad("format version %d, this build reads %d (resume it with the GraphEnas that wrote it, or start again)", version, checkpointVersion)
 	}
 	var st checkpointState
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
+	if err := ckpt.DecodeJSON(body, &st); err != nil {
 		return nil, bad("%v", err)
 	}
 	if st.Version != checkpointVersion {
