@@ -28,7 +28,9 @@
 # on the GPU for at most SECONDS (every run writes its run.json when it finishes, and a retraining
 # under way saves retrain-checkpoint.bin every minute, so little is lost at the limit), then writes
 # the tables of what finished with the same flags and --read-only, on the CPU. Copy <copy> back over
-# DIR to keep the result; the same command again continues what was cut.
+# DIR to keep the result; the same command again continues what was cut. It exits with the
+# comparison's status (124 at the time limit); stopping it (Ctrl-C, kill) stops the comparison.
+# $GRAPHENAS_BIN replaces the built command line (the tests use a stand-in).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out="$here/gpu-check"
@@ -121,28 +123,54 @@ compare)
   [ $# -ge 2 ] || { echo "usage: bash docker/gpu-check.sh compare DIR SECONDS [COMPARE FLAGS...]" >&2; exit 2; }
   dir=$1 seconds=$2
   shift 2
+  # A time limit is a positive number of seconds: timeout(1) takes 0 and "inf" as no limit at all,
+  # and fails on the rest before anything runs.
+  if ! [[ "$seconds" =~ ^[0-9]+([.][0-9]+)?$ ]] || ! awk -v s="$seconds" 'BEGIN { exit !(s > 0) }'; then
+    echo "gpu-check: SECONDS must be a positive number of seconds, not '$seconds'" >&2; exit 2
+  fi
   [ -d "$dir" ] || { echo "gpu-check: no comparison directory $dir" >&2; exit 1; }
-  [ -x "$out/graphenas" ] || { echo "gpu-check: no $out/graphenas; run 'bash docker/gpu-check.sh build' where Go is" >&2; exit 1; }
+  bin=${GRAPHENAS_BIN:-$out/graphenas}
+  [ -x "$bin" ] || { echo "gpu-check: no $bin; run 'bash docker/gpu-check.sh build' where Go is" >&2; exit 1; }
   dest="${OUT:-/tmp}/$(basename "$dir")"
+  # The copy replaces whatever is at dest: never the comparison itself, nor a folder holding it or
+  # inside it.
+  src_abs=$(cd "$dir" && pwd -P)
+  dest_abs=$(realpath -m "$dest")
+  case "$dest_abs/" in
+  "$src_abs/"|"$src_abs/"*) echo "gpu-check: the copy would go to $dest, which is $dir or inside it; set OUT to another folder" >&2; exit 1 ;;
+  esac
+  case "$src_abs/" in
+  "$dest_abs/"*) echo "gpu-check: the copy would replace $dest, which holds $dir; set OUT to another folder" >&2; exit 1 ;;
+  esac
   rm -rf "$dest" && cp -r "$dir" "$dest"
   log="$dest/gpu-compare.log"
-  {
-    date -u
-    command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "gpu-check: nvidia-smi not found"
-    rc=0
-    (gpu_env && "$out/graphenas" env && timeout --signal=INT --kill-after=20 "$seconds" \
-      "$out/graphenas" compare --out "$dest" --workers "${GPU_WORKERS:-10}" "$@") || rc=$?
-    case $rc in
-    0) how="finished" ;;
-    124) how="time limit of $seconds s reached; what finished is kept, the retrainings under way continue from their checkpoints when run again" ;;
-    *) how="failed: see the lines above" ;;
-    esac
-    echo "gpu-check: compare on the GPU ended with exit status $rc ($how)"
-    # The tables of whatever finished, at the asked budget, without the GPU.
-    GOMLX_BACKEND=go GRAPHENAS_DATA="${GRAPHENAS_DATA:-$out}" "$out/graphenas" compare --out "$dest" --read-only --quiet "$@" || echo "gpu-check: reading back failed"
-    date -u
-  } 2>&1 | tee "$log"
+  exec > >(tee "$log") 2>&1
+  date -u
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "gpu-check: nvidia-smi not found"
+  gpu_env
+  "$bin" env || true
+  # timeout runs the comparison in a process group of its own, which a signal to this script does
+  # not reach: the script passes INT, TERM and HUP on (timeout sends them to the comparison), so
+  # that stopping the script stops the comparison too.
+  timeout --signal=INT --kill-after=20 "$seconds" "$bin" compare --out "$dest" --workers "${GPU_WORKERS:-10}" "$@" &
+  child=$!
+  trap 'kill -INT $child 2>/dev/null' INT
+  trap 'kill -TERM $child 2>/dev/null' TERM HUP
+  rc=0
+  wait "$child" || rc=$?
+  while kill -0 "$child" 2>/dev/null; do wait "$child" || rc=$?; done # a trapped signal ends wait early
+  trap - INT TERM HUP
+  case $rc in
+  0) how="finished" ;;
+  124) how="time limit of $seconds s reached; what finished is kept, the retrainings under way continue from their checkpoints when run again" ;;
+  *) how="failed or stopped: see the lines above" ;;
+  esac
+  echo "gpu-check: compare on the GPU ended with exit status $rc ($how)"
+  # The tables of whatever finished, at the asked budget, without the GPU.
+  GOMLX_BACKEND=go GRAPHENAS_DATA="${GRAPHENAS_DATA:-$out}" "$bin" compare --out "$dest" --read-only --quiet "$@" || echo "gpu-check: reading back failed"
+  date -u
   echo "gpu-check: the comparison is in $dest (copy it back over $dir)"
+  exit "$rc"
   ;;
 *)
   echo "usage: bash docker/gpu-check.sh build|run|exec CMD...|compare DIR SECONDS [FLAGS...]" >&2
