@@ -208,38 +208,41 @@ func (c Chart) SVG() string {
 		}
 		fmt.Fprintf(&b, `<g class="series" data-name="%s" clip-path="url(#%s)">`, html.EscapeString(s.Name), clip)
 		if len(s.Lo) == len(s.X) && len(s.Hi) == len(s.X) && len(s.X) > 0 {
-			var up, down []string
+			// One vertex per pixel column and side (the band's widest extent there): a run of
+			// 50,000 steps draws as many vertices as the chart has columns.
+			var cols []bandColumn
 			for i := range s.X {
 				if i < len(s.Y) && finite(s.X[i]) && finite(s.Lo[i]) && finite(s.Hi[i]) {
-					up = append(up, fmt.Sprintf("%.1f,%.1f", px(s.X[i]), py(s.Hi[i])))
-					down = append([]string{fmt.Sprintf("%.1f,%.1f", px(s.X[i]), py(s.Lo[i]))}, down...)
+					x, lo, hi := px(s.X[i]), py(s.Lo[i]), py(s.Hi[i])
+					if n := len(cols); n > 0 && sameColumn(cols[n-1].x, x) {
+						cols[n-1].lo, cols[n-1].hi = math.Max(cols[n-1].lo, lo), math.Min(cols[n-1].hi, hi)
+						continue
+					}
+					cols = append(cols, bandColumn{x, lo, hi})
 				}
+			}
+			up, down := make([]string, len(cols)), make([]string, len(cols))
+			for i, c := range cols {
+				up[i] = fmt.Sprintf("%.1f,%.1f", c.x, c.hi)
+				down[len(cols)-1-i] = fmt.Sprintf("%.1f,%.1f", c.x, c.lo)
 			}
 			if len(up) > 0 {
 				fmt.Fprintf(&b, `<polygon class="band" points="%s %s" fill="%s" fill-opacity="0.18" stroke="none"/>`, strings.Join(up, " "), strings.Join(down, " "), color)
 			}
 		}
 		if s.Points {
+			drawn := map[[2]int]bool{} // a marker on a pixel already marked adds nothing
 			for i := range s.X {
 				if i < len(s.Y) && finite(s.X[i]) && finite(s.Y[i]) {
-					fmt.Fprintf(&b, `<circle class="point" cx="%.1f" cy="%.1f" r="3" fill="%s" fill-opacity="%.2f"/>`, px(s.X[i]), py(s.Y[i]), color, 0.75*opacity)
+					x, y := px(s.X[i]), py(s.Y[i])
+					if at := [2]int{int(math.Round(x)), int(math.Round(y))}; !drawn[at] {
+						drawn[at] = true
+						fmt.Fprintf(&b, `<circle class="point" cx="%.1f" cy="%.1f" r="3" fill="%s" fill-opacity="%.2f"/>`, x, y, color, 0.75*opacity)
+					}
 				}
 			}
 		} else {
-			var d strings.Builder
-			pen := false
-			for i := range s.X {
-				if i >= len(s.Y) || !finite(s.X[i]) || !finite(s.Y[i]) {
-					pen = false // a gap where values are missing
-					continue
-				}
-				cmd := "L"
-				if !pen {
-					cmd = "M"
-				}
-				fmt.Fprintf(&d, "%s%.1f %.1f ", cmd, px(s.X[i]), py(s.Y[i]))
-				pen = true
-			}
+			d := linePath(s, px, py)
 			dash := ""
 			if s.Dashed {
 				dash = ` stroke-dasharray="5 3"`
@@ -275,6 +278,66 @@ func (c Chart) SVG() string {
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// bandColumn is a band's extent in one pixel column (y grows downwards: lo ≥ hi).
+type bandColumn struct{ x, lo, hi float64 }
+
+// sameColumn reports whether two x positions fall in one pixel column.
+func sameColumn(a, b float64) bool { return math.Floor(a) == math.Floor(b) }
+
+// linePath returns the SVG path of a line series: within one pixel column only the first, the
+// lowest, the highest and the last point are kept, in their order, so the line looks the same and
+// its size is bounded by the chart's width, not by the length of the run; a non-finite value
+// leaves a gap.
+func linePath(s Series, px, py func(float64) float64) *strings.Builder {
+	var d strings.Builder
+	type pt struct{ x, y float64 }
+	var col []pt // the current column's points
+	pen := false
+	flush := func() {
+		if len(col) == 0 {
+			return
+		}
+		keep := []int{0}
+		lo, hi := 0, 0
+		for i, p := range col {
+			if p.y > col[lo].y {
+				lo = i
+			}
+			if p.y < col[hi].y {
+				hi = i
+			}
+		}
+		for _, i := range []int{min(lo, hi), max(lo, hi), len(col) - 1} {
+			if i != keep[len(keep)-1] {
+				keep = append(keep, i)
+			}
+		}
+		for _, i := range keep {
+			cmd := "L"
+			if !pen {
+				cmd = "M"
+			}
+			fmt.Fprintf(&d, "%s%.1f %.1f ", cmd, col[i].x, col[i].y)
+			pen = true
+		}
+		col = col[:0]
+	}
+	for i := range s.X {
+		if i >= len(s.Y) || !finite(s.X[i]) || !finite(s.Y[i]) {
+			flush()
+			pen = false // a gap where values are missing
+			continue
+		}
+		p := pt{px(s.X[i]), py(s.Y[i])}
+		if len(col) > 0 && !sameColumn(col[0].x, p.x) {
+			flush()
+		}
+		col = append(col, p)
+	}
+	flush()
+	return &d
 }
 
 type legendEntry struct {

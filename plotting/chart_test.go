@@ -211,3 +211,37 @@ func TestBarChartAndGaussian(t *testing.T) {
 		t.Errorf("Gaussian NLL missing: %s", g)
 	}
 }
+
+// A long run draws in a chart of bounded size: 50,000 points of a line, its band and a scatter
+// take no more vertices than the chart has pixel columns, and a one-step spike still shows
+// (reliability, round two: a 50k-step report was 86 MB).
+func TestLongSeriesAreDownsampled(t *testing.T) {
+	const n = 50000
+	xs, ys, lo, hi := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range xs {
+		xs[i], ys[i] = float64(i), math.Sin(float64(i)/500)
+		lo[i], hi[i] = ys[i]-0.1, ys[i]+0.1
+	}
+	ys[25000] = 5 // a spike of one step
+	svg := Chart{Title: "long", Series: []Series{{Name: "line", X: xs, Y: ys, Lo: lo, Hi: hi}, {Name: "points", X: xs, Y: ys, Points: true}}}.SVG()
+	if len(svg) > 400_000 {
+		t.Errorf("SVG of %d points is %d bytes", n, len(svg))
+	}
+	short := Chart{Title: "long", Series: []Series{{Name: "line", X: xs[24990:25010], Y: ys[24990:25010]}}}.SVG()
+	if !strings.Contains(short, `data-max="5`) {
+		t.Fatalf("the spike is not in the short chart's range")
+	}
+	// The spike's pixel is the top of the padded y range: its y coordinate is the smallest drawn.
+	path := svg[strings.Index(svg, `class="line" d="`):]
+	path = path[:strings.Index(path, `"/>`)]
+	minY := math.Inf(1)
+	fields := strings.Fields(strings.NewReplacer("M", " ", "L", " ").Replace(path[len(`class="line" d="`):]))
+	for i := 1; i < len(fields); i += 2 { // x y x y …
+		if v, err := strconv.ParseFloat(fields[i], 64); err == nil && v < minY {
+			minY = v
+		}
+	}
+	if minY > 40 { // the plot's top is at 28 px, and 5 is the range's top
+		t.Errorf("the spike at step 25000 is lost: highest point drawn at y = %.1f", minY)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/graphenas/graphenas/graphenas/arch"
+	"github.com/graphenas/graphenas/graphenas/ckpt"
 	"github.com/graphenas/graphenas/graphenas/retrain"
 	"github.com/graphenas/graphenas/graphenas/search"
 	"github.com/graphenas/graphenas/graphenas/space"
@@ -38,7 +39,7 @@ func RunReport(dir string) (string, error) {
 		return "", err
 	}
 	var cfg search.Config
-	cfgRaw, err := os.ReadFile(filepath.Join(dir, search.ConfigFile))
+	cfgRaw, err := ckpt.ReadFile(filepath.Join(dir, search.ConfigFile), 1<<20, ckpt.NoFollow)
 	if err == nil {
 		if err := json.Unmarshal(cfgRaw, &cfg); err != nil {
 			return "", fmt.Errorf("plotting: %s: %w", filepath.Join(dir, search.ConfigFile), err)
@@ -53,11 +54,11 @@ func RunReport(dir string) (string, error) {
 	row("steps", fmt.Sprint(len(recs)))
 	row("budget per step", html.EscapeString(cfg.Budget.String()))
 	var best search.BestArch
-	if raw, err := os.ReadFile(filepath.Join(dir, search.BestFile)); err == nil && json.Unmarshal(raw, &best) == nil && best.Arch != nil {
+	if raw, err := ckpt.ReadFile(filepath.Join(dir, search.BestFile), 1<<20, ckpt.NoFollow); err == nil && json.Unmarshal(raw, &best) == nil && best.Arch != nil {
 		row("best architecture", fmt.Sprintf("<code>%s</code> (validation loss %.4f, %d visits)", html.EscapeString(best.ArchText), best.ValLoss, best.Visits))
 	}
 	var rt retrain.Result
-	if raw, err := os.ReadFile(filepath.Join(dir, "retrain.json")); err == nil && json.Unmarshal(raw, &rt) == nil {
+	if raw, err := ckpt.ReadFile(filepath.Join(dir, search.RetrainResultFile), 64<<20, ckpt.NoFollow); err == nil && json.Unmarshal(raw, &rt) == nil {
 		row("retrained", fmt.Sprintf("test accuracy %.2f%% after %g epochs, %d parameters", 100*rt.TestAccuracy, rt.Epochs, rt.Params))
 	}
 	b.WriteString("</table>\n")
@@ -83,6 +84,12 @@ func RunReport(dir string) (string, error) {
 			fmt.Fprintf(&b, "<div>%s</div>\n", svg)
 		}
 		b.WriteString("</div>\n")
+	}
+	if r := readRank(dir); r != nil {
+		b.WriteString("<h2>Ranking against the ground truth</h2>\n")
+		fmt.Fprintf(&b, "<p>%d ground-truth architectures (%s) scored with this run's shared weights on %d held-out images (<code>graphenas rank</code>).</p>\n",
+			len(r.Points), html.EscapeString(r.Recipe.String()), r.Config.Images)
+		fmt.Fprintf(&b, "<div>%s</div>\n", RankScatter(r))
 	}
 	if len(cfgRaw) > 0 {
 		fmt.Fprintf(&b, "<h2>Configuration</h2>\n<pre>%s</pre>\n", html.EscapeString(string(cfgRaw)))

@@ -70,17 +70,37 @@ type Dataset struct {
 	Train, Test *Set
 }
 
+// Check returns an error unless the two parts hold the same kind of images: the same height,
+// width, channels and classes (a network trained on one part is tested on the other).
+func (d *Dataset) Check() error {
+	if d.Train == nil || d.Test == nil {
+		return fmt.Errorf("data: %s: need a training and a test set", d.Name)
+	}
+	tr, te := d.Train, d.Test
+	if tr.Height != te.Height || tr.Width != te.Width || tr.Channels != te.Channels || tr.NumClasses != te.NumClasses {
+		return fmt.Errorf("data: %s: the test images are %d×%d×%d in %d classes, the training images %d×%d×%d in %d: they must be of one kind",
+			d.Name, te.Height, te.Width, te.Channels, te.NumClasses, tr.Height, tr.Width, tr.Channels, tr.NumClasses)
+	}
+	return nil
+}
+
 // Load reads the data set called name ("fashion-mnist" or "cifar10"). An empty dir means: look in
 // the standard places (see FindDir).
 func Load(name, dir string) (*Dataset, error) {
+	var ds *Dataset
+	var err error
 	switch name {
 	case FashionMNIST:
-		return LoadFashionMNIST(dir)
+		ds, err = LoadFashionMNIST(dir)
 	case CIFAR10:
-		return LoadCIFAR10(dir)
+		ds, err = LoadCIFAR10(dir)
 	default:
 		return nil, fmt.Errorf("data: unknown data set %q (known: %s, %s)", name, FashionMNIST, CIFAR10)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return ds, ds.Check()
 }
 
 // Head returns the first n images of the set (all of them when n ≤ 0 or n ≥ N), sharing memory.

@@ -371,3 +371,18 @@ func TestIDXHostileHeaders(t *testing.T) {
 		t.Errorf("validate: %v", err)
 	}
 }
+
+// Test images of another kind than the training images are refused when the data set loads, not
+// after a whole training (reliability, round two: 10×10 test images with 28×28 training images).
+func TestLoadRefusesMismatchedParts(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteIDX(dir, "train", tinySet(12, 28, 28, 1, 10), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteIDX(dir, "t10k", tinySet(5, 10, 10, 1, 10), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(FashionMNIST, dir); err == nil || !strings.Contains(err.Error(), "test images are 10×10×1") {
+		t.Errorf("10×10 test images with 28×28 training images: %v", err)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/graphenas/graphenas/graphenas/ckpt"
 )
 
 // FashionMNIST is the name of the Fashion-MNIST data set.
@@ -63,7 +65,7 @@ func LoadFashionMNIST(dir string) (*Dataset, error) {
 			ds.Test = set
 		}
 	}
-	return ds, nil
+	return ds, ds.Check()
 }
 
 // idxPath returns base's path in dir, with or without ".gz".
@@ -107,7 +109,7 @@ func ReadIDX(imagesPath, labelsPath string, numClasses int) (*Set, error) {
 
 // openMaybeGzip opens path, decompressing it when it starts with the gzip magic bytes.
 func openMaybeGzip(path string) (io.Reader, func() error, error) {
-	f, err := os.Open(path)
+	f, err := ckpt.OpenRead(path, ckpt.Follow)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -113,4 +114,51 @@ func Duration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%ds", s)
 	}
+}
+
+// Event is one report of long work under way, the one shape every long-running part of GraphEnas
+// reports in (a search's steps, a retraining's batches and test, a comparison's runs, the ground
+// truth's architectures): which run, which phase of it, how far, and a short status.
+type Event struct {
+	// Run names what is running, e.g. "graphenas-walk seed 3" or "a0012 seed 1"; empty when only
+	// one thing runs.
+	Run string `json:"run,omitempty"`
+	// Phase is the kind of work: "search", "retrain", "test", "replay", "ground truth", …
+	Phase string `json:"phase"`
+	// Done of Total units (steps, batches, images, architectures); Total 0 when unknown.
+	Done  int `json:"done"`
+	Total int `json:"total"`
+	// Status is a short text such as "loss 0.41 acc 0.86".
+	Status string `json:"status,omitempty"`
+}
+
+// Func receives progress events; it may be called from several goroutines at once.
+type Func func(Event)
+
+// Bars draws one bar per (run, phase) of the events it receives, each made at its first event
+// (so that its ETA counts from there). Several runs at once each draw plain lines.
+type Bars struct {
+	w    io.Writer
+	mu   sync.Mutex
+	bars map[[2]string]*Bar
+}
+
+// NewBars returns bars writing to w (os.Stderr when nil).
+func NewBars(w io.Writer) *Bars { return &Bars{w: w, bars: map[[2]string]*Bar{}} }
+
+// Report draws e; it is a Func.
+func (bs *Bars) Report(e Event) {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	key := [2]string{e.Run, e.Phase}
+	b := bs.bars[key]
+	if b == nil {
+		label := e.Phase
+		if e.Run != "" {
+			label += " " + e.Run
+		}
+		b = New(bs.w, label, e.Total).From(e.Done)
+		bs.bars[key] = b
+	}
+	b.Update(e.Done, e.Status)
 }

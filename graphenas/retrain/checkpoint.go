@@ -1,10 +1,10 @@
 package retrain
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 
 	"github.com/graphenas/graphenas/graphenas/ckpt"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
@@ -21,6 +21,9 @@ import (
 const (
 	checkpointMagic   = "GRAPHENAS-RETRAIN-CHECKPOINT\n"
 	checkpointVersion = 1
+	// searchCheckpointMagic opens a search's checkpoint (package search), which a retraining
+	// must not take for a damaged one of its own and advise deleting.
+	searchCheckpointMagic = "GRAPHENAS-CHECKPOINT\n"
 )
 
 // checkpointState is everything a retraining needs to continue exactly where it was: what it
@@ -77,12 +80,15 @@ func saveCheckpoint(path string, st *checkpointState) error {
 
 // loadCheckpoint reads the checkpoint at path; nil without error when there is none.
 func loadCheckpoint(path string) (*checkpointState, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := ckpt.ReadFile(path, 0, ckpt.NoFollow)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("retrain: %w", err)
+		return nil, fmt.Errorf("retrain: checkpoint: %w", err)
+	}
+	if bytes.HasPrefix(raw, []byte(searchCheckpointMagic)) {
+		return nil, fmt.Errorf("retrain: %s is a search's checkpoint, not a retraining's: name another file for --checkpoint (it is kept)", path)
 	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("retrain: checkpoint %s is unusable (delete it to retrain from the start): %s", path, fmt.Sprintf(format, args...))

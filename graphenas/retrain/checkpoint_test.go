@@ -35,16 +35,15 @@ func resumeFixture(t *testing.T, kernels string) (compute.Backend, *data.Dataset
 		t.Fatal(err)
 	}
 	cfg.Checkpoint, cfg.CheckpointEvery = filepath.Join(t.TempDir(), "retrain-checkpoint.bin"), 1
-	t.Cleanup(func() { afterChunk = nil })
 	return b, ds, a, cfg, whole
 }
 
 // stopAt makes the next retrainings stop with errKilled once stop batches are done (never when
 // stop is 0), and returns where the latest one started: the batches done after its first group.
-func stopAt(stop int) *int {
+func stopAt(cfg *Config, stop int) *int {
 	first := new(int)
 	*first = -1
-	afterChunk = func(batches int) error {
+	cfg.afterChunk = func(batches int) error {
 		if *first < 0 {
 			*first = batches
 		}
@@ -63,7 +62,7 @@ func TestRetrainResumesFromItsCheckpoint(t *testing.T) {
 	b, ds, a, cfg, whole := resumeFixture(t, "")
 	prevStop := 0
 	for _, stop := range []int{3, 27} { // stopped twice: just after the warm-up, then later
-		first := stopAt(stop)
+		first := stopAt(&cfg, stop)
 		if _, err := Run(b, ds, a, cfg); !errors.Is(err, errKilled) {
 			t.Fatalf("stopping at batch %d: %v", stop, err)
 		}
@@ -77,7 +76,7 @@ func TestRetrainResumesFromItsCheckpoint(t *testing.T) {
 	if _, err := Run(b, ds, a, other); err == nil || !strings.Contains(err.Error(), "of another retraining") {
 		t.Errorf("resuming with another seed: %v", err)
 	}
-	first := stopAt(0)
+	first := stopAt(&cfg, 0)
 	resumed, err := Run(b, ds, a, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -112,11 +111,11 @@ func TestRetrainResumesFromItsCheckpoint(t *testing.T) {
 // closely, not exactly.
 func TestRetrainContinuesInTheOtherFormulation(t *testing.T) {
 	b, ds, a, cfg, whole := resumeFixture(t, supergraph.KernelsGo)
-	stopAt(17)
+	stopAt(&cfg, 17)
 	if _, err := Run(b, ds, a, cfg); !errors.Is(err, errKilled) {
 		t.Fatalf("stopping: %v", err)
 	}
-	first := stopAt(0)
+	first := stopAt(&cfg, 0)
 	cfg.Network.Kernels = supergraph.KernelsXLA
 	other, err := Run(b, ds, a, cfg)
 	if err != nil {

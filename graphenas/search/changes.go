@@ -93,22 +93,22 @@ func resumable(field string) bool {
 	return false
 }
 
-// Change gives the running search the settings of cfg where they differ from its own. Only
-// ResumableFields may differ: any other difference is refused, naming every differing field, and
-// nothing changes. The changes apply from the next step, are recorded in that step's record
-// (ConfigChanges) and saved with the next checkpoint.
-func (s *Search) Change(cfg Config) ([]ConfigChange, error) {
+// CheckChange returns how cfg differs from saved, the configuration of a search, as Change would
+// apply it, or Change's error when cfg asks for a change a resumed search refuses; nothing is
+// changed. Check before Resume, which rewrites the run's log, so that a refused change leaves the
+// run directory as it was.
+func CheckChange(saved, cfg Config) (Config, []ConfigChange, error) {
 	next, err := cfg.withDefaults()
 	if err != nil {
-		return nil, err
+		return next, nil, err
 	}
 	// Settings the search fills itself are not the caller's to change.
-	next.Supergraph.Seed, next.Supergraph.EvalBatchStats = s.cfg.Supergraph.Seed, s.cfg.Supergraph.EvalBatchStats
-	next.Supergraph.Kernels, next.Controller.NumOps = s.cfg.Supergraph.Kernels, s.cfg.Controller.NumOps
-	if s.cfg.Strategy != StrategyWalk {
-		next.Controller = s.cfg.Controller // only graphenas-walk reads Config.Controller
+	next.Supergraph.Seed, next.Supergraph.EvalBatchStats = saved.Supergraph.Seed, saved.Supergraph.EvalBatchStats
+	next.Supergraph.Kernels, next.Controller.NumOps = saved.Supergraph.Kernels, saved.Controller.NumOps
+	if saved.Strategy != StrategyWalk {
+		next.Controller = saved.Controller // only graphenas-walk reads Config.Controller
 	}
-	diff := configDiff(s.cfg, next)
+	diff := configDiff(saved, next)
 	var refused []ConfigChange
 	for _, c := range diff {
 		if !resumable(c.Field) {
@@ -116,8 +116,20 @@ func (s *Search) Change(cfg Config) ([]ConfigChange, error) {
 		}
 	}
 	if len(refused) > 0 {
-		return nil, fmt.Errorf("search: a resumed search keeps its settings, and these differ: %s (a resumed run may change %s)",
+		return next, nil, fmt.Errorf("search: a resumed search keeps its settings, and these differ: %s (a resumed run may change %s)",
 			changesText(refused), strings.Join(ResumableFields, ", "))
+	}
+	return next, diff, nil
+}
+
+// Change gives the running search the settings of cfg where they differ from its own. Only
+// ResumableFields may differ: any other difference is refused, naming every differing field, and
+// nothing changes. The changes apply from the next step, are recorded in that step's record
+// (ConfigChanges) and saved with the next checkpoint.
+func (s *Search) Change(cfg Config) ([]ConfigChange, error) {
+	next, diff, err := CheckChange(s.cfg, cfg)
+	if err != nil {
+		return nil, err
 	}
 	if len(diff) == 0 {
 		return nil, nil

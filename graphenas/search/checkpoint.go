@@ -2,7 +2,6 @@ package search
 
 import (
 	"fmt"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -11,7 +10,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
-// The checkpoint file (checkpoint.bin), version 3:
+// The checkpoint file (checkpoint.bin), version 4:
 //
 //	"GRAPHENAS-CHECKPOINT\n"
 //	uint32 version, uint64 length of the body, uint32 CRC-32 (IEEE) of the body   (little-endian)
@@ -28,7 +27,10 @@ import (
 // generator, and named the controller's walk "graphenas".
 const (
 	checkpointMagic   = "GRAPHENAS-CHECKPOINT\n"
-	checkpointVersion = 3
+	checkpointVersion = 4
+	// readableVersion is the oldest version this build still reads: version 3 differs from 4
+	// only in lacking supergraph.Config.StemStride, which then reads as 1, the only stem it had.
+	readableVersion = 3
 )
 
 // checkpointState is everything a search needs to continue exactly where it was.
@@ -42,6 +44,8 @@ type checkpointState struct {
 	Steps     int    `json:"steps"`
 	LogBytes  int64  `json:"log_bytes"`
 	LogSHA256 string `json:"log_sha256"`
+	// WarmupDone counts the warm-up batches done (Config.Warmup).
+	WarmupDone int `json:"warmup_done,omitempty"`
 	// Pending are configuration changes made on resume that no step has recorded yet.
 	Pending    []ConfigChange   `json:"pending_changes,omitempty"`
 	Supergraph supergraph.State `json:"supergraph"`
@@ -59,9 +63,9 @@ func frameCheckpoint(body []byte) []byte { return ckpt.Frame(checkpointMagic, ch
 
 // readCheckpoint reads and checks a checkpoint file; every error names the file.
 func readCheckpoint(path string) (*checkpointState, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := ckpt.ReadFile(path, 0, ckpt.NoFollow)
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, fmt.Errorf("search: checkpoint: %w", err)
 	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("search: checkpoint %s is unusable: %s", path, fmt.Sprintf(format, args...))
@@ -72,17 +76,18 @@ func readCheckpoint(path string) (*checkpointState, error) {
 		return nil, bad("%v", err)
 	case version == 2:
 		return nil, bad("format version 2, written before the strategies were shared with the table (its \"graphenas\" is \"graphenas-walk\" now); this build reads %d: resume it with the GraphEnas that wrote it, or start again", checkpointVersion)
-	case version != checkpointVersion:
-		return nil, bad("format version %d, this build reads %d (resume it with the GraphEnas that wrote it, or start again)", version, checkpointVersion)
+	case version < readableVersion || version > checkpointVersion:
+		return nil, bad("format version %d, this build reads %d to %d (resume it with the GraphEnas that wrote it, or start again)", version, readableVersion, checkpointVersion)
 	}
 	var st checkpointState
 	if err := ckpt.DecodeJSON(body, &st); err != nil {
 		return nil, bad("%v", err)
 	}
-	if st.Version != checkpointVersion {
-		return nil, bad("body version %d, header %d", st.Version, checkpointVersion)
+	if st.Version != int(version) {
+		return nil, bad("body version %d, header %d", st.Version, version)
 	}
-	if st.Steps < 0 || st.LogBytes < 0 {
+	st.Version = checkpointVersion // read as this build's version from here on
+	if st.Steps < 0 || st.LogBytes < 0 || st.WarmupDone < 0 {
 		return nil, bad("%d steps in %d log bytes", st.Steps, st.LogBytes)
 	}
 	return &st, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/graphenas/graphenas/graphenas/ckpt"
 	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/retrain"
 	"github.com/graphenas/graphenas/graphenas/stats"
@@ -51,7 +52,8 @@ type CompareConfig struct {
 	// ReadOnly reads back the finished runs and starts nothing: no search and no retraining.
 	// Each run shows its retraining with Retrain's budget (the latest or an earlier one), none if
 	// it has none with that budget, or its latest when Retrain.Epochs is 0. A run that has not
-	// finished its search is an error. compare.json and compare.md are written as usual.
+	// finished its search is left out of the tables and listed in CompareResult.Unfinished.
+	// compare.json and compare.md are written as usual.
 	ReadOnly bool `json:"-"`
 	// OnStep and OnRetrain, when set, are called after each search step and retraining report;
 	// with several Workers they are called from several goroutines at once.
@@ -74,6 +76,44 @@ type CompareRun struct {
 	EarlierRetrains []retrain.Result `json:"earlier_retrains,omitempty"`
 	Steps           int              `json:"steps"`
 	SearchSeconds   float64          `json:"search_seconds"`
+}
+
+// check returns an error naming the first number of a finished run that no run can hold: a
+// table of the comparison would otherwise overflow or mislead without naming the file.
+func (r CompareRun) check() error {
+	sane := func(v, lo, hi float64) bool { return v >= lo && v <= hi } // false for NaN
+	switch {
+	case r.Best.Arch == nil:
+		return fmt.Errorf("no pick")
+	case !sane(r.Best.ValLoss, 0, 1e6):
+		return fmt.Errorf("validation loss %g", r.Best.ValLoss)
+	case !sane(r.SearchSeconds, 0, 1e9) || r.Steps < 0 || r.Best.Visits < 0:
+		return fmt.Errorf("%d steps, %g seconds, %d visits", r.Steps, r.SearchSeconds, r.Best.Visits)
+	}
+	for _, rt := range append([]retrain.Result{}, r.EarlierRetrains...) {
+		if err := checkRetrain(rt); err != nil {
+			return err
+		}
+	}
+	if r.Retrain != nil {
+		return checkRetrain(*r.Retrain)
+	}
+	return nil
+}
+
+// checkRetrain returns an error naming the first number of a retraining result out of range (a
+// diverged one's test loss aside).
+func checkRetrain(r retrain.Result) error {
+	sane := func(v, lo, hi float64) bool { return v >= lo && v <= hi }
+	switch {
+	case !sane(r.TestAccuracy, 0, 1):
+		return fmt.Errorf("retrained test accuracy %g", r.TestAccuracy)
+	case !r.Diverged && !sane(r.TestLoss, 0, 1e6):
+		return fmt.Errorf("retrained test loss %g", r.TestLoss)
+	case r.Params < 0 || !sane(r.Epochs, 0, 1e6) || !sane(r.Seconds, 0, 1e9):
+		return fmt.Errorf("retraining of %d parameters, %g epochs, %g seconds", r.Params, r.Epochs, r.Seconds)
+	}
+	return nil
 }
 
 // CompareSummary aggregates the runs of one strategy.
@@ -117,11 +157,14 @@ func (s CompareSummary) ParamsText() string {
 
 // CompareResult is what compare.json holds.
 type CompareResult struct {
-	Config  CompareConfig    `json:"config"`
-	Runs    []CompareRun     `json:"runs"`
-	Summary []CompareSummary `json:"summary"`
-	Dataset string           `json:"dataset"`
-	Date    string           `json:"date"`
+	Config CompareConfig `json:"config"`
+	Runs   []CompareRun  `json:"runs"`
+	// Unfinished are the directories of runs whose search had not finished when the comparison
+	// was read back (ReadOnly): they are in no table.
+	Unfinished []string         `json:"unfinished,omitempty"`
+	Summary    []CompareSummary `json:"summary"`
+	Dataset    string           `json:"dataset"`
+	Date       string           `json:"date"`
 }
 
 // runFile is the file in a run directory that marks a finished run of a comparison.
@@ -152,7 +195,7 @@ func Compare(b compute.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareRe
 		}
 	}
 	res := &CompareResult{Config: cfg, Dataset: ds.Name, Date: time.Now().UTC().Format(time.RFC3339)}
-	runs, err := compareAll(b, ds, cfg)
+	runs, err := compareAll(b, ds, cfg, &res.Unfinished)
 	if err != nil {
 		return nil, err
 	}
@@ -165,10 +208,11 @@ func Compare(b compute.Backend, ds *data.Dataset, cfg CompareConfig) (*CompareRe
 }
 
 // compareAll runs every (seed, strategy) of cfg, cfg.Workers at a time, and returns the runs in
-// that order. After an error no new run starts; the ones under way finish (each writes its own
+// that order. Read back (cfg.ReadOnly), a run whose search has not finished is left out and its
+// directory added to unfinished. After an error no new run starts; the ones under way finish (each writes its own
 // directory, so nothing they did is lost), and the error of the earliest failed run in that order
 // is returned.
-func compareAll(b compute.Backend, ds *data.Dataset, cfg CompareConfig) ([]CompareRun, error) {
+func compareAll(b compute.Backend, ds *data.Dataset, cfg CompareConfig, unfinished *[]string) ([]CompareRun, error) {
 	type job struct {
 		i        int
 		strategy string
@@ -191,7 +235,7 @@ func compareAll(b compute.Backend, ds *data.Dataset, cfg CompareConfig) ([]Compa
 			defer wg.Done()
 			for j := range todo {
 				runs[j.i], errs[j.i] = compareOne(b, ds, cfg, j.strategy, j.seed)
-				if errs[j.i] != nil {
+				if err := errs[j.i]; err != nil && !(cfg.ReadOnly && errors.Is(err, errUnfinished)) {
 					failed.Store(true)
 				}
 			}
@@ -205,13 +249,24 @@ func compareAll(b compute.Backend, ds *data.Dataset, cfg CompareConfig) ([]Compa
 	}
 	close(todo)
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
+	var finished []CompareRun
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			finished = append(finished, runs[i])
+		case cfg.ReadOnly && errors.Is(err, errUnfinished):
+			// Read back, an unfinished run is left out of the tables, and said so.
+			*unfinished = append(*unfinished, runs[i].Dir)
+		default:
 			return nil, err
 		}
 	}
-	return runs, nil
+	return finished, nil
 }
+
+// errUnfinished is the error of a run whose search has not finished, when a comparison only reads
+// its runs back.
+var errUnfinished = errors.New("the search has not finished")
 
 // FileName is name (a strategy's, perhaps a variant "base:settings") made fit for a file or
 // directory name on every system: ':' becomes '_' (Windows refuses ':').
@@ -240,10 +295,13 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 	if err := checkRunConfig(run.Dir, sc); err != nil {
 		return run, err
 	}
-	if raw, err := os.ReadFile(filepath.Join(run.Dir, runFile)); err == nil {
+	if raw, err := ckpt.ReadFile(filepath.Join(run.Dir, runFile), 64<<20, ckpt.NoFollow); err == nil {
 		dir := run.Dir
 		if err := json.Unmarshal(raw, &run); err != nil {
 			return run, fmt.Errorf("search: %s: %w", filepath.Join(dir, runFile), err)
+		}
+		if err := run.check(); err != nil {
+			return run, fmt.Errorf("search: %s: %w (it is not what a comparison writes; delete it to search this run again)", filepath.Join(dir, runFile), err)
 		}
 		run.Dir = dir // where it is now: the saved one is where it was made, maybe on another machine
 		if run.Steps != cfg.Steps {
@@ -261,7 +319,7 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 		return run, retrainPick(b, ds, cfg, &run) // searched before, not yet retrained with this budget
 	}
 	if cfg.ReadOnly {
-		return run, fmt.Errorf("search: %s holds no finished search (no %s) and the comparison only reads back: run it without read-only to search it", run.Dir, runFile)
+		return run, fmt.Errorf("search: %s: %w (no %s); run the comparison without read-only to search it", run.Dir, errUnfinished, runFile)
 	}
 	var s *Search
 	var err error
@@ -273,13 +331,17 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 	if err != nil {
 		return run, err
 	}
-	defer s.Close()
 	if err := s.Run(cfg.Steps-s.Steps(), func(rec StepRecord) error {
 		if cfg.OnStep != nil {
 			cfg.OnStep(run, rec)
 		}
 		return nil
 	}); err != nil {
+		s.Close()
+		return run, err
+	}
+	// The search releases its directory before its pick is retrained (which locks it again).
+	if err := s.Close(); err != nil {
 		return run, err
 	}
 	run.Steps = s.Steps()
@@ -303,13 +365,9 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 // comparison started again with other flags would otherwise mix two configurations in one table).
 // A directory without a saved configuration passes.
 func checkRunConfig(dir string, want Config) error {
-	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
-	if err != nil {
-		return nil
-	}
-	var saved Config
-	if err := json.Unmarshal(raw, &saved); err != nil {
-		return fmt.Errorf("search: %s: %w", filepath.Join(dir, ConfigFile), err)
+	saved, err := runSettings(dir)
+	if err != nil || saved == nil {
+		return err
 	}
 	if want, err = want.withDefaults(); err != nil {
 		return err
@@ -318,7 +376,7 @@ func checkRunConfig(dir string, want Config) error {
 		return err
 	}
 	var differ []ConfigChange
-	for _, c := range configDiff(saved, want) {
+	for _, c := range configDiff(*saved, want) {
 		if !derivedField(c, want.Strategy) {
 			differ = append(differ, c)
 		}
@@ -327,6 +385,35 @@ func checkRunConfig(dir string, want Config) error {
 		return fmt.Errorf("search: %s holds a search with other settings than this comparison's (%s): use the same settings or another directory", dir, changesText(differ))
 	}
 	return nil
+}
+
+// runSettings returns the search settings of the run in dir: from config.json, else from its
+// checkpoint; nil when dir holds no search at all. A finished run with neither is an error: its
+// settings cannot be checked against a comparison's.
+func runSettings(dir string) (*Config, error) {
+	path := filepath.Join(dir, ConfigFile)
+	raw, err := ckpt.ReadFile(path, 1<<20, ckpt.NoFollow)
+	if err == nil {
+		var saved Config
+		if err := json.Unmarshal(raw, &saved); err != nil {
+			return nil, fmt.Errorf("search: %s: %w", path, err)
+		}
+		return &saved, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if cp, cerr := checkpointPath(dir); cerr == nil {
+		st, err := readCheckpoint(cp)
+		if err != nil {
+			return nil, err
+		}
+		return &st.Config, nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, runFile)); err == nil {
+		return nil, fmt.Errorf("search: %s holds a finished run but neither %s nor a checkpoint, so its settings cannot be checked against this comparison's: restore %s (e.g. from where the run was copied)", dir, ConfigFile, ConfigFile)
+	}
+	return nil, nil
 }
 
 // derivedField reports whether a difference between a saved configuration and the one asked for
@@ -388,11 +475,23 @@ func retrainWithBudget(run CompareRun, rc retrain.Config) *retrain.Result {
 	return nil
 }
 
+// RetrainResultFile is where a comparison's retraining of a run's pick writes its result before
+// its checkpoint goes, so that a kill between the two loses nothing: a comparison started again
+// takes the result from there.
+const RetrainResultFile = "retrain.json"
+
 // retrainPick retrains run's pick with cfg's budget, keeps an earlier retraining in
-// EarlierRetrains, and writes the run.
+// EarlierRetrains, and writes the run. It holds the run directory's lock meanwhile: two
+// comparisons retraining the same pick would share its checkpoint.
 func retrainPick(b compute.Backend, ds *data.Dataset, cfg CompareConfig, run *CompareRun) error {
+	lock, err := lockDir(run.Dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	rc := retrainConfig(cfg, *run)
 	rc.Checkpoint = filepath.Join(run.Dir, RetrainCheckpointFile)
+	rc.Out = filepath.Join(run.Dir, RetrainResultFile)
 	rc.Progress = func(p retrain.Point) {
 		if cfg.OnRetrain != nil {
 			cfg.OnRetrain(*run, p)
@@ -403,9 +502,12 @@ func retrainPick(b compute.Backend, ds *data.Dataset, cfg CompareConfig, run *Co
 			cfg.OnTest(*run, images, total)
 		}
 	}
-	r, err := retrain.Run(b, ds, run.Best.Arch, rc)
-	if err != nil {
-		return fmt.Errorf("search: retraining the pick of %s: %w", run.Dir, err)
+	r, err := retrain.ReadResult(rc.Out)
+	if err != nil || !r.SameBudget(rc) || r.Seed != rc.Seed || r.Arch != run.Best.Arch.String() {
+		// Not retrained with this budget before a kill: retrain now.
+		if r, err = retrain.Run(b, ds, run.Best.Arch, rc); err != nil {
+			return fmt.Errorf("search: retraining the pick of %s: %w", run.Dir, err)
+		}
 	}
 	if run.Retrain != nil {
 		run.EarlierRetrains = append(run.EarlierRetrains, *run.Retrain)
@@ -459,6 +561,9 @@ func (r *CompareResult) Markdown() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Data set %s, %d steps per search, budget %v per step, %s; %s.\n\n",
 		r.Dataset, r.Config.Steps, r.Config.Search.Budget, r.retrainBudget(), r.Date)
+	if len(r.Unfinished) > 0 {
+		fmt.Fprintf(&sb, "%d runs had not finished their search and are left out: %s.\n\n", len(r.Unfinished), strings.Join(r.Unfinished, ", "))
+	}
 	sb.WriteString("| strategy | runs | retrained test accuracy (mean ± std) | params (mean) | best val loss (mean) | search time (mean) |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Summary {
 		fmt.Fprintf(&sb, "| %s | %d | %s | %s | %.4f | %.0f s |\n", s.Strategy, s.Runs, s.AccuracyText(), s.ParamsText(), s.BestValLossMean, s.SearchSecondsMean)
@@ -525,7 +630,7 @@ func (r *CompareResult) write(dir string) error {
 // ReadCompare reads compare.json from a comparison's directory (e.g. one made on a GPU machine
 // and copied here); the runs' directories are taken to be beside it.
 func ReadCompare(dir string) (*CompareResult, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "compare.json"))
+	raw, err := ckpt.ReadFile(filepath.Join(dir, "compare.json"), 256<<20, ckpt.NoFollow)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}

@@ -42,7 +42,7 @@ const (
 // runDir is the open log of a search with a directory.
 type runDir struct {
 	dir          string
-	lock         *dirLock
+	lock         *ckpt.Lock
 	log          *os.File
 	logBytes     int64     // bytes of steps.jsonl written so far
 	logHash      hash.Hash // SHA-256 of those bytes
@@ -69,11 +69,11 @@ func (r *runDir) appendRecord(rec StepRecord) error {
 
 // close releases the log and the lock.
 func (r *runDir) close() error {
-	return errors.Join(r.log.Close(), r.lock.unlock())
+	return errors.Join(r.log.Close(), r.lock.Unlock())
 }
 
 // openRunDir locks dir (creating it) and removes the temporary files a killed write left.
-func openRunDir(dir string) (*dirLock, error) {
+func openRunDir(dir string) (*ckpt.Lock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -118,7 +118,7 @@ func Create(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Searc
 	}
 	s.run = &runDir{dir: dir, lock: lock, logHash: sha256.New(), checkpointed: -1}
 	fail := func(err error) (*Search, error) {
-		s.run.lock.unlock()
+		s.run.lock.Unlock()
 		s.run = nil
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func Create(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Searc
 	if err := s.writeCheckpoint(); err != nil {
 		return fail(err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, StepsFile), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := ckpt.OpenWrite(filepath.Join(dir, StepsFile), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, ckpt.NoFollow)
 	if err != nil {
 		return fail(fmt.Errorf("search: %w", err))
 	}
@@ -193,7 +193,7 @@ func (s *Search) Checkpoint() error {
 func (s *Search) writeCheckpoint() error {
 	st := checkpointState{Version: checkpointVersion, Config: s.cfg, Dataset: s.sg.Dataset().Fingerprint(),
 		Steps: len(s.history), LogBytes: s.run.logBytes, LogSHA256: hex.EncodeToString(s.run.logHash.Sum(nil)),
-		Pending: s.pending}
+		Pending: s.pending, WarmupDone: s.warmupDone}
 	var err error
 	if st.Supergraph, err = s.sg.State(); err != nil {
 		return fmt.Errorf("search: checkpoint after step %d not written, the last good one is kept: %w", len(s.history), err)
@@ -250,17 +250,16 @@ func (s *Search) writeCheckpoint() error {
 // checks that config.json says the same: config.json is written from each checkpoint for people
 // to read, and an edited one would describe a run that is not the one being resumed.
 func SavedConfig(dir string) (Config, error) {
-	path, err := checkpointPath(dir)
+	st, _, err := latestCheckpoint(dir)
 	if err != nil {
 		return Config{}, err
 	}
-	st, err := readCheckpoint(path)
-	if err != nil {
-		return Config{}, err
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
-	if err != nil {
+	raw, err := ckpt.ReadFile(filepath.Join(dir, ConfigFile), 1<<20, ckpt.NoFollow)
+	if errors.Is(err, fs.ErrNotExist) {
 		return st.Config, nil // written right after the first checkpoint: a kill in between
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("search: %w", err)
 	}
 	var shown Config
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -289,6 +288,23 @@ func checkpointPath(dir string) (string, error) {
 	return path, nil
 }
 
+// latestCheckpoint reads the checkpoint to resume from (checkpointPath) and returns it with its
+// path. When it is unusable and the previous one exists, the error says how to resume from that.
+func latestCheckpoint(dir string) (*checkpointState, string, error) {
+	path, err := checkpointPath(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := readCheckpoint(path)
+	if err != nil {
+		if _, perr := os.Lstat(filepath.Join(dir, PrevCheckpointFile)); perr == nil && path != filepath.Join(dir, PrevCheckpointFile) {
+			err = fmt.Errorf("%w; the previous checkpoint %s may be intact: move it to %s to resume from it", err, PrevCheckpointFile, CheckpointFile)
+		}
+		return nil, "", err
+	}
+	return st, path, nil
+}
+
 // Resume continues the search saved in dir, on the same data set: it restores the latest
 // checkpoint and cuts steps.jsonl back to the lines that checkpoint covers (checked by their
 // SHA-256), so steps logged after it by a run that was killed are done again, identically with a
@@ -310,7 +326,7 @@ func Resume(b compute.Backend, ds *data.Dataset, dir string, opts ...ResumeOptio
 	}
 	s, err := resumeLocked(b, ds, dir, lock, o)
 	if err != nil {
-		lock.unlock()
+		lock.Unlock()
 		return nil, err
 	}
 	return s, nil
@@ -329,16 +345,9 @@ func WithReplayProgress(fn func(done, total int)) ResumeOption {
 	return func(o *resumeOptions) { o.progress = fn }
 }
 
-func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *dirLock, o resumeOptions) (*Search, error) {
-	path, err := checkpointPath(dir)
+func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *ckpt.Lock, o resumeOptions) (*Search, error) {
+	st, path, err := latestCheckpoint(dir)
 	if err != nil {
-		return nil, err
-	}
-	st, err := readCheckpoint(path)
-	if err != nil {
-		if _, perr := os.Stat(filepath.Join(dir, PrevCheckpointFile)); perr == nil && path != filepath.Join(dir, PrevCheckpointFile) {
-			err = fmt.Errorf("%w; the previous checkpoint %s may be intact: move it to %s to resume from it", err, PrevCheckpointFile, CheckpointFile)
-		}
 		return nil, err
 	}
 	logPath := filepath.Join(dir, StepsFile)
@@ -354,7 +363,7 @@ func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *dirLock
 		return nil, fmt.Errorf("search: %s: %w", logPath, err)
 	}
 	// From here on the directory changes: the log loses the lines after the checkpoint.
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := ckpt.OpenWrite(logPath, os.O_CREATE|os.O_WRONLY, ckpt.NoFollow)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -377,17 +386,22 @@ func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *dirLock
 // the checkpoint. A missing log is an empty one when the checkpoint covers no step (a kill right
 // after the first checkpoint).
 func readLogPrefix(path string, st *checkpointState) ([]byte, []StepRecord, error) {
-	raw, err := os.ReadFile(path)
+	f, err := ckpt.OpenRead(path, ckpt.NoFollow)
 	if errors.Is(err, fs.ErrNotExist) && st.LogBytes == 0 {
 		return nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if int64(len(raw)) < st.LogBytes {
-		return nil, nil, fmt.Errorf("it has %d bytes, the checkpoint covers %d", len(raw), st.LogBytes)
+	defer f.Close()
+	// Only the bytes the checkpoint covers are read: what a killed run logged after it is dropped.
+	kept, err := io.ReadAll(io.LimitReader(f, st.LogBytes))
+	if err != nil {
+		return nil, nil, err
 	}
-	kept := raw[:st.LogBytes]
+	if int64(len(kept)) < st.LogBytes {
+		return nil, nil, fmt.Errorf("it has %d bytes, the checkpoint covers %d", len(kept), st.LogBytes)
+	}
 	sum := sha256.Sum256(kept)
 	if hex.EncodeToString(sum[:]) != st.LogSHA256 {
 		return nil, nil, fmt.Errorf("its first %d bytes are not the ones the checkpoint saw (edited or corrupt)", st.LogBytes)
@@ -421,7 +435,7 @@ func restore(b compute.Backend, ds *data.Dataset, st *checkpointState) (*Search,
 	if err := s.sg.SetState(st.Supergraph); err != nil {
 		return nil, err
 	}
-	s.pending = st.Pending
+	s.pending, s.warmupDone = st.Pending, st.WarmupDone
 	return s, nil
 }
 
@@ -470,7 +484,7 @@ func (s *Search) WriteBest(path string) error {
 // ReadArch reads an architecture from a file: best-arch.json, an architecture's JSON form, or its
 // text form (e.g. "1:conv3 2:maxpool3 | 0>1 1>2 2>3").
 func ReadArch(path string) (*arch.Arch, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := ckpt.ReadFile(path, 1<<20, ckpt.Follow)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -499,7 +513,7 @@ func ReadSteps(path string) ([]StepRecord, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, StepsFile)
 	}
-	f, err := os.Open(path)
+	f, err := ckpt.OpenRead(path, ckpt.Follow)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -534,4 +548,29 @@ func writeAtomic(path string, data []byte) error {
 		return fmt.Errorf("search: %w", err)
 	}
 	return nil
+}
+
+// LoadSupergraph returns the shared weights of the search in dir as of its latest checkpoint, with
+// its configuration, for measuring them (graphenas/rank): it reads the checkpoint only, takes no
+// lock and changes nothing in dir, so it works on a search another process is running.
+func LoadSupergraph(b compute.Backend, ds *data.Dataset, dir string) (*supergraph.Supergraph, Config, error) {
+	st, path, err := latestCheckpoint(dir)
+	if err != nil {
+		return nil, Config{}, err
+	}
+	if fp := ds.Fingerprint(); fp != st.Dataset {
+		return nil, Config{}, fmt.Errorf("search: %s was made on data set %s, not %s", path, st.Dataset, fp)
+	}
+	cfg, err := st.Config.withDefaults()
+	if err != nil {
+		return nil, Config{}, err
+	}
+	sg, err := supergraph.New(b, ds, cfg.Supergraph)
+	if err != nil {
+		return nil, Config{}, err
+	}
+	if err := sg.SetState(st.Supergraph); err != nil {
+		return nil, Config{}, fmt.Errorf("search: checkpoint %s: %w", path, err)
+	}
+	return sg, cfg, nil
 }

@@ -79,6 +79,8 @@ type Config struct {
 	// CheckpointEvery is the number of steps between checkpoints of a run with a directory
 	// (one is also written when Run ends).
 	CheckpointEvery int `json:"checkpoint_every"`
+	// Warmup trains the shared weights by uniform single-path training before the first step.
+	Warmup Warmup `json:"warmup,omitempty"`
 }
 
 // DefaultConfig returns the default search: the controller's walk (graphenas-walk,
@@ -122,6 +124,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("search: negative budget %v", c.Budget)
 	case c.CheckpointEvery < 1:
 		return c, fmt.Errorf("search: checkpoint every %d steps", c.CheckpointEvery)
+	case c.Warmup.Batches < 0 || c.Warmup.PerArch < 0:
+		return c, fmt.Errorf("search: warm-up of %d batches, %d per architecture", c.Warmup.Batches, c.Warmup.PerArch)
 	}
 	if _, err := strategy.NewPopulation(c.Population, c.Sample); err != nil {
 		return c, fmt.Errorf("search: %w", err)
@@ -208,6 +212,8 @@ type Search struct {
 	pending []ConfigChange
 	// lastCheckpoint is the time of the checkpoint written after the previous step.
 	lastCheckpoint float64
+	// warmupDone counts the warm-up batches done (Config.Warmup).
+	warmupDone int
 }
 
 type visit struct {
@@ -339,6 +345,9 @@ func (s *Search) Dir() string {
 func (s *Search) Step() (rec StepRecord, err error) {
 	if s.failed != nil {
 		return rec, fmt.Errorf("search: an earlier step failed (%v); resume from the last checkpoint", s.failed)
+	}
+	if err := s.RunWarmup(nil); err != nil { // the warm-up comes before the first step
+		return rec, err
 	}
 	defer func() {
 		if err != nil {

@@ -1,6 +1,7 @@
 package supergraph
 
 import (
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // graph-building code reads best with the ops unqualified.
 	"github.com/gomlx/gomlx/ml/model"
@@ -93,6 +94,10 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 	h, w := images.Shape().Dimensions[1], images.Shape().Dimensions[2]
 
 	// Node 0, the stem: batch-norm of the image, then a 1×1 conv to C channels. [B, 28, 28, 20]
+	// At stem stride 2 each 2×2 block of pixels is one pixel first. [B, 14, 14, 4·Cin]
+	if n.cfg.StemStride == 2 {
+		images = spaceToDepth(images)
+	}
 	out[0] = n.k.pointwise(n.batchNorm(stemScope+"/bn", n.k.fromImages(images)), n.param(stemScope, "weights"))
 	n.assertNodeShape(out[0], 0, b, h, w)
 
@@ -131,6 +136,22 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 
 	// Head: global average pool, then a linear layer to the classes. [B, C_out] → [B, classes]
 	return n.k.linear(n.k.globalAvgPool(out[N-1]), n.param(headScope, "weights"), n.param(headScope, "bias"))
+}
+
+// spaceToDepth turns images [B, H, W, C] into [B, ⌈H/2⌉, ⌈W/2⌉, 4·C], each 2×2 block of pixels
+// one pixel (an odd side is padded with zeros). The images need no gradient, so both
+// formulations share it.
+func spaceToDepth(images *Node) *Node {
+	d := images.Shape().Dimensions
+	b, h, w, c := d[0], d[1], d[2], d[3]
+	if h%2 == 1 || w%2 == 1 {
+		images = Pad(images, ScalarZero(images.Graph(), images.DType()),
+			compute.PadAxis{}, compute.PadAxis{End: h % 2}, compute.PadAxis{End: w % 2}, compute.PadAxis{})
+		h, w = h+h%2, w+w%2
+	}
+	x := Reshape(images, b, h/2, 2, w/2, 2, c) // [B, H/2, dy, W/2, dx, C]
+	x = TransposeAllAxes(x, 0, 1, 3, 2, 4, 5)  // [B, H/2, W/2, dy, dx, C]
+	return Reshape(x, b, h/2, w/2, 4*c)        // [B, H/2, W/2, 4·C]
 }
 
 // assertNodeShape panics (a programming error) unless x is node j's activation

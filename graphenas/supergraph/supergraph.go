@@ -145,6 +145,9 @@ func New(backend compute.Backend, ds *data.Dataset, cfg Config) (*Supergraph, er
 	if backend == nil || ds == nil || ds.Train == nil || ds.Test == nil {
 		return nil, fmt.Errorf("supergraph: need a back-end and a data set with training and test images")
 	}
+	if err := ds.Check(); err != nil {
+		return nil, fmt.Errorf("supergraph: %w", err)
+	}
 	var weightsIdx, archIdx []int // nil: every training image
 	if !cfg.FullTraining {
 		if weightsIdx, archIdx, err = data.Split(ds.Train.N, cfg.WeightsFraction, cfg.Seed); err != nil {

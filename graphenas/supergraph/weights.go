@@ -78,6 +78,7 @@ func newWeights(store *model.Store, cfg Config, inChannels, classes int, seed ui
 	}
 
 	c0 := cfg.NodeChannels(0)
+	inChannels = cfg.StemChannels(inChannels)
 	batchNorm(stemScope+"/bn", inChannels)
 	trainable(stemScope, "weights", normal(math.Sqrt(2/float64(inChannels)), inChannels, c0))
 	for j := 1; j < cfg.Nodes; j++ {

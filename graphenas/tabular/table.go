@@ -13,10 +13,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
+	"github.com/graphenas/graphenas/graphenas/ckpt"
 	"github.com/graphenas/graphenas/graphenas/space"
 )
 
@@ -90,7 +90,7 @@ func Load(path string) (*Table, error) {
 	if path == "" {
 		return Default()
 	}
-	f, err := os.Open(path)
+	f, err := ckpt.OpenRead(path, ckpt.Follow)
 	if err != nil {
 		return nil, fmt.Errorf("tabular: %w", err)
 	}

@@ -87,34 +87,55 @@ func Snapshot(store *model.Store) ([]Var, error) {
 	return out, nil
 }
 
-// Tensors checks every saved variable (a known dtype, a byte count that matches its shape) and
-// returns them as tensors; nothing is changed when it fails.
+// Tensors checks every saved variable (a known dtype, a byte count that matches its shape, every
+// floating-point value finite) and returns them as tensors; nothing is allocated for a variable
+// before its byte count is checked, and nothing is changed when it fails.
 func Tensors(vars []Var) ([]*tensors.Tensor, error) {
-	out := make([]*tensors.Tensor, len(vars))
-	for i, v := range vars {
-		dt, err := v.dtype()
-		if err != nil {
+	for _, v := range vars {
+		if err := v.check(); err != nil {
 			return nil, err
 		}
-		for _, d := range v.Dims {
-			if d < 0 || d > 1<<30 {
-				return nil, fmt.Errorf("variable %s/%s: bad shape %v", v.Scope, v.Name, v.Dims)
-			}
-		}
+	}
+	if err := CheckFinite(vars); err != nil {
+		return nil, err
+	}
+	out := make([]*tensors.Tensor, len(vars))
+	for i, v := range vars {
+		dt, _ := v.dtype()
 		t := tensors.FromShape(shapes.Make(dt, v.Dims...))
-		size := 0
-		if err := t.ConstBytes(func(b []byte) { size = len(b) }); err != nil {
-			return nil, fmt.Errorf("variable %s/%s: %w", v.Scope, v.Name, err)
-		}
-		if size != len(v.Data) {
-			return nil, fmt.Errorf("variable %s/%s: %d bytes for shape %v of %s (want %d)", v.Scope, v.Name, len(v.Data), v.Dims, dt, size)
-		}
 		if err := t.MutableBytes(func(b []byte) { copy(b, v.Data) }); err != nil {
-			return nil, fmt.Errorf("variable %s/%s: %w", v.Scope, v.Name, err)
+			return nil, fmt.Errorf("variable %s: %w", v.Path(), err)
 		}
 		out[i] = t
 	}
 	return out, nil
+}
+
+// check returns an error unless v's dtype is known and its bytes are exactly what its shape
+// holds, computed without overflow and without allocating anything.
+func (v Var) check() error {
+	dt, err := v.dtype()
+	if err != nil {
+		return err
+	}
+	size := dt.Size()
+	if size <= 0 {
+		return fmt.Errorf("variable %s: dtype %s has no fixed size", v.Path(), dt)
+	}
+	want := uint64(size)
+	for _, d := range v.Dims {
+		if d < 0 || d > 1<<30 {
+			return fmt.Errorf("variable %s: bad shape %v", v.Path(), v.Dims)
+		}
+		if d > 0 && want > uint64(len(v.Data))/uint64(d) { // want·d would exceed the data (or overflow)
+			return fmt.Errorf("variable %s: %d bytes for shape %v of %s (it needs more)", v.Path(), len(v.Data), v.Dims, dt)
+		}
+		want *= uint64(d)
+	}
+	if want != uint64(len(v.Data)) {
+		return fmt.Errorf("variable %s: %d bytes for shape %v of %s (want %d)", v.Path(), len(v.Data), v.Dims, dt, want)
+	}
+	return nil
 }
 
 // Restore sets store's variables to the saved values. With strict, every saved variable must

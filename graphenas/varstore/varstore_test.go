@@ -1,6 +1,7 @@
 package varstore
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -46,5 +47,32 @@ func TestSnapshotRestore(t *testing.T) {
 	vars, _ = Snapshot(store)
 	if err := Restore(empty, vars, false); err != nil || empty.GetVariable("/b/n") == nil {
 		t.Errorf("non-strict restore: %v", err)
+	}
+}
+
+// A crafted variable cannot crash the loader or make it allocate its shape: dimensions whose
+// product overflows, or that announce gigabytes the data do not hold, are refused before any
+// allocation; NaN weights are refused too (reliability, round two).
+func TestTensorsRefusesCraftedVariables(t *testing.T) {
+	for _, c := range []struct {
+		v    Var
+		want string
+	}{
+		{Var{Scope: "/a", Name: "w", DType: "Float32", Dims: []int{1 << 30, 1 << 30}}, "it needs more"},
+		{Var{Scope: "/a", Name: "w", DType: "Float32", Dims: []int{1 << 30}, Data: make([]byte, 4)}, "it needs more"},
+		{Var{Scope: "/a", Name: "w", DType: "Float32", Dims: []int{1 << 31}}, "bad shape"},
+		{Var{Scope: "/a", Name: "w", DType: "Float32", Dims: []int{1}, Data: []byte{0, 0, 0xc0, 0x7f}}, "holds NaN"},
+		{Var{Scope: "/a", Name: "w", DType: "Float32", Dims: []int{2}, Data: make([]byte, 12)}, "want 8"},
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := Tensors([]Var{c.v})
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("dims %v, %d bytes: %v, want %q", c.v.Dims, len(c.v.Data), err, c.want)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+			t.Errorf("dims %v: %d bytes allocated to refuse it", c.v.Dims, grew)
+		}
 	}
 }

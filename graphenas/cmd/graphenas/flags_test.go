@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/graphenas/graphenas/graphenas/backend"
+	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/search"
 )
 
@@ -136,5 +138,83 @@ func TestFlagsRefuseBadValues(t *testing.T) {
 		if _, err := parseConfig(t, args...); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+}
+
+// flatten turns a JSON object into path → value ("supergraph.momentum" → 0.9).
+func flatten(t *testing.T, v any) map[string]any {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if obj, ok := v.(map[string]any); ok {
+			for k, x := range obj {
+				walk(prefix+k+".", x)
+			}
+			return
+		}
+		out[strings.TrimSuffix(prefix, ".")] = v
+	}
+	walk("", m)
+	return out
+}
+
+// Zero means zero, or is refused: every numeric flag that accepts 0 leaves 0 in the configuration
+// the search really runs with (its config.json), never the default it would read a zero field as.
+func TestZeroMeansZeroOrIsRefused(t *testing.T) {
+	b, err := backend.NewGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := data.SyntheticDataset(64, 32, 8, 8, 1, 4, 3)
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	configFlags(fs)
+	defaults := flatten(t, search.DefaultConfig())
+	checked := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		switch f.Value.(type) {
+		case *floatValue, *intValue:
+		default:
+			return
+		}
+		strategyName := search.StrategyWalk
+		if f.Name == "population" || f.Name == "sample" {
+			strategyName = search.StrategyEvolution
+		}
+		args := []string{"--" + f.Name, "0", "--strategy", strategyName, "--channels", "2", "--batch-size", "8", "--layers-per-stage", "2"}
+		cfg, err := parseConfig(t, args...)
+		if err != nil {
+			return // refused: fine
+		}
+		dir := t.TempDir()
+		s, err := search.Create(b, ds, cfg, dir)
+		if err != nil {
+			return // refused when the search starts: fine too
+		}
+		s.Close()
+		raw, err := os.ReadFile(filepath.Join(dir, search.ConfigFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ran search.Config
+		json.Unmarshal(raw, &ran)
+		asked, used := flatten(t, cfg), flatten(t, ran)
+		for path, v := range asked {
+			if v == 0.0 && defaults[path] != 0.0 && used[path] != 0.0 {
+				t.Errorf("--%s 0 is accepted, but the search runs with %s = %v", f.Name, path, used[path])
+			}
+		}
+		checked++
+	})
+	if checked == 0 {
+		t.Error("no flag accepted 0: the test checks nothing")
 	}
 }

@@ -7,6 +7,8 @@
 //	graphenas compare --strategies a,b --seeds 1,2,3 --out DIR      strategies × seeds, searched and retrained
 //	graphenas plot --run DIR [--out report.html]                    the HTML report of a run
 //	graphenas tabular --bench CSV --dataset cifar10 ...             strategies on NAS-Bench-201
+//	graphenas groundtruth --out DIR [--shard i/n] [--workers N]     architectures trained alone (the ground truth)
+//	graphenas rank --run DIR [--json]                               the shared weights' ranking against the ground truth
 //
 // Every subcommand calls the same library functions the notebooks call.
 package main
@@ -25,6 +27,9 @@ var commands = map[string]func(args []string) error{
 	"retrain": runRetrain,
 	"compare": runCompare,
 	"plot":    runPlot,
+
+	"groundtruth": runGroundTruth,
+	"rank":        runRank,
 }
 
 func usage() {
@@ -38,6 +43,8 @@ commands:
   compare several strategies × seeds, each search followed by a retraining; tables and plots
   plot    write the HTML report of a run directory (or of a comparison)
   tabular search strategies on the NAS-Bench-201 table (tabular benchmark)
+  groundtruth  train architectures of the supergraph space alone (the ground-truth table), resumable and sharded
+  rank    how a search's shared weights rank the ground-truth architectures (Kendall τ, Spearman ρ, top 10%%)
 
 Run "graphenas <command> -h" for the flags of a command.
 `)

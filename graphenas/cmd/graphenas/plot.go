@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/graphenas/graphenas/graphenas/ckpt"
 	"github.com/graphenas/graphenas/graphenas/search"
 	"github.com/graphenas/graphenas/plotting"
 )
@@ -98,7 +99,7 @@ func writePNGs(run, dir string) error {
 		return err
 	}
 	var cfg search.Config
-	if raw, err := os.ReadFile(filepath.Join(run, search.ConfigFile)); err == nil {
+	if raw, err := ckpt.ReadFile(filepath.Join(run, search.ConfigFile), 1<<20, ckpt.NoFollow); err == nil {
 		_ = json.Unmarshal(raw, &cfg)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {

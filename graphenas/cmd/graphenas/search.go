@@ -79,21 +79,23 @@ func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, 
 	intFlag(fs, &cfg.Population, "population", 1, 1<<20, "evolution: population size")
 	intFlag(fs, &cfg.Sample, "sample", 1, 1<<20, "evolution: tournament size")
 	intFlag(fs, &cfg.CheckpointEvery, "checkpoint-every", 1, 1<<20, "steps between checkpoints")
+	intFlag(fs, &cfg.Warmup.Batches, "warmup-batches", 0, 1<<24, "batches of uniform single-path training of the shared weights before the first step (0: none)")
+	intFlag(fs, &cfg.Warmup.PerArch, "warmup-per-arch", 0, 1<<20, "warm-up: consecutive batches per drawn architecture (0 or 1: one)")
 	intFlag(fs, &sg.Nodes, "nodes", arch.MinNodes, arch.MaxNodes, "nodes per architecture (input and output included)")
 	intFlag(fs, &sg.Channels, "channels", 1, 4096, "channels of the first stage (doubled at every halving)")
 	intFlag(fs, &sg.LayersPerStage, "layers-per-stage", 1, arch.MaxNodes, "nodes between two halvings of the resolution")
 	intFlag(fs, &sg.BatchSize, "batch-size", 1, 1<<16, "images per batch")
 	positiveFloatFlag(fs, &sg.LearningRate, "lr", 100, "shared weights: SGD learning rate")
-	floatFlag(fs, &sg.Momentum, "momentum", 0, 0.999, "shared weights: SGD momentum")
+	positiveFloatFlag(fs, &sg.Momentum, "momentum", 0.999, "shared weights: SGD momentum (0, which the configuration reads as its default, is refused)")
 	positiveFloatFlag(fs, &sg.BNMomentum, "bn-momentum", 1, "batch-norm running-statistics momentum")
 	floatFlag(fs, &sg.WeightsFraction, "weights-fraction", 0.01, 0.99, "share of the training set for the weights (the rest scores architectures)")
 	intFlag(fs, &sg.CacheSize, "cache-size", 1, 1<<16, "architectures whose executables are kept")
 	intFlag(fs, &cc.Hidden, "ctrl-hidden", 1, 4096, "controller: layer width")
-	intFlag(fs, &cc.Layers, "ctrl-layers", 0, 64, "controller: GraphSAGE layers")
+	intFlag(fs, &cc.Layers, "ctrl-layers", 1, 64, "controller: GraphSAGE layers")
 	positiveFloatFlag(fs, &cc.LearningRate, "ctrl-lr", 1, "controller: Adam learning rate")
-	floatFlag(fs, &cc.ActorWeight, "ctrl-actor-weight", 0, 1000, "controller: weight of the actor's loss")
+	positiveFloatFlag(fs, &cc.ActorWeight, "ctrl-actor-weight", 1000, "controller: weight of the actor's loss")
 	intFlag(fs, &cc.K, "ctrl-k", 1, 1000, "controller: steps credited to an edit")
-	floatFlag(fs, &cc.Gamma, "ctrl-gamma", 0, 1, "controller: discount (0: 1 − 1/K)")
+	positiveFloatFlag(fs, &cc.Gamma, "ctrl-gamma", 1, "controller: discount (default 1 − 1/K)")
 	floatFlag(fs, &cc.BetaStart, "beta-start", 0, 1000, "controller: inverse temperature at the start")
 	floatFlag(fs, &cc.BetaEnd, "beta-end", 0, 1000, "controller: inverse temperature after --beta-steps")
 	intFlag(fs, &cc.BetaSteps, "beta-steps", 1, 1<<20, "controller: steps of the β schedule")
@@ -212,6 +214,10 @@ func runSearch(args []string) error {
 		if _, cfg, err = parseSearchFlags(args, saved); err != nil {
 			return err
 		}
+		// A change a resumed run refuses is refused before Resume touches the run's log.
+		if _, _, err := search.CheckChange(saved, cfg); err != nil {
+			return err
+		}
 	}
 	if f.printConfig {
 		return printJSON(cfg)
@@ -257,6 +263,15 @@ func runSearch(args []string) error {
 	defer s.Close()
 	fmt.Fprintf(os.Stderr, "search: %s, seed %d, %d steps, budget %v per step, run directory %s\n",
 		s.Config().Strategy, s.Config().Seed, f.steps, s.Config().Budget, dir)
+	if w := s.Config().Warmup; s.WarmupDone() < w.Batches {
+		var report progress.Func
+		if !f.quiet {
+			report = progress.NewBars(os.Stderr).Report
+		}
+		if err := s.RunWarmup(report); err != nil {
+			return err
+		}
+	}
 	var bar *progress.Bar
 	if !f.quiet {
 		bar = progress.New(os.Stderr, "search "+s.Config().Strategy, f.steps).From(s.Steps()) // a resumed search starts part-way
@@ -279,12 +294,9 @@ func runSearch(args []string) error {
 			best.Visits, filepath.Join(dir, search.BestFile))
 	}
 	if f.retrainEpochs > 0 && ok {
-		r, err := retrainShowing(b, ds, best.Arch, retrain.Config{Seed: s.Config().Seed, Epochs: f.retrainEpochs,
-			Network: s.Config().Supergraph}, f.quiet)
-		if err != nil {
-			return err
-		}
-		return writeJSON(filepath.Join(dir, "retrain.json"), r)
+		_, err := retrainShowing(b, ds, best.Arch, retrain.Config{Seed: s.Config().Seed, Epochs: f.retrainEpochs,
+			Network: s.Config().Supergraph, Out: filepath.Join(dir, "retrain.json")}, f.quiet)
+		return err
 	}
 	return nil
 }
@@ -312,11 +324,21 @@ func retrainShowing(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg retra
 		testBar.Update(images, "images")
 	}
 	r, err := retrain.Run(b, ds, a, cfg)
+	for _, w := range r.Warnings {
+		fmt.Fprintln(os.Stderr, "retrain: warning:", w)
+	}
 	if err != nil {
 		return r, err
 	}
-	fmt.Printf("retrained %s for %g epochs: test accuracy %.2f%%, test loss %.4f, %d parameters, %s\n",
-		r.Arch, r.Epochs, 100*r.TestAccuracy, r.TestLoss, r.Params, progress.Duration(time.Duration(r.Seconds*float64(time.Second))))
+	diverged := ""
+	if r.Diverged {
+		diverged = " (the weights diverged: lower the learning rate)"
+	}
+	fmt.Printf("retrained %s for %g epochs: test accuracy %.2f%%, test loss %.4f%s, %d parameters, %s\n",
+		r.Arch, r.Epochs, 100*r.TestAccuracy, r.TestLoss, diverged, r.Params, progress.Duration(time.Duration(r.Seconds*float64(time.Second))))
+	if cfg.Out != "" {
+		fmt.Printf("written: %s\n", cfg.Out)
+	}
 	return r, nil
 }
 
@@ -324,12 +346,13 @@ func retrainShowing(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg retra
 func runRetrain(args []string) error {
 	fs := flag.NewFlagSet("retrain", flag.ContinueOnError)
 	archFile := fs.String("arch", "", "best-arch.json, an architecture's JSON, or a file with its text form")
-	epochs, lr, channels, batch := 1.0, 0.05, 0, 0
+	epochs, lr, channels, batch, stem := 1.0, 0.05, 0, 0, 0
 	positiveFloatFlag(fs, &epochs, "epochs", 1000, "epochs over the training set")
 	seed := fs.Uint64("seed", 1, "seed of the fresh weights and the data order")
 	positiveFloatFlag(fs, &lr, "lr", 100, "peak learning rate (warm-up, then cosine to zero)")
 	intFlag(fs, &channels, "channels", 1, 4096, "channels of the first stage (default: the search's, else 20)")
 	intFlag(fs, &batch, "batch-size", 1, 1<<16, "images per batch (default: the search's, else 64)")
+	intFlag(fs, &stem, "stem-stride", 1, 2, "stem stride: 2 runs every node at half the resolution (default: the search's)")
 	out := fs.String("out", "", "write the result as JSON to this file")
 	checkpoint := fs.String("checkpoint", "", "save the retraining's state to this file every minute; started again with it, the retraining continues where it stopped (the file is removed when it finishes)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
@@ -356,6 +379,9 @@ func runRetrain(args []string) error {
 	if isSet(fs, "batch-size") {
 		net.BatchSize = batch
 	}
+	if isSet(fs, "stem-stride") {
+		net.StemStride = stem
+	}
 	ds, err := df.load()
 	if err != nil {
 		return err
@@ -365,14 +391,9 @@ func runRetrain(args []string) error {
 		return err
 	}
 	defer b.Finalize()
-	r, err := retrainShowing(b, ds, a, retrain.Config{Seed: *seed, Epochs: epochs, LearningRate: lr, Network: net, Checkpoint: *checkpoint}, *quiet)
-	if err != nil {
-		return err
-	}
-	if *out != "" {
-		return writeJSON(*out, r)
-	}
-	return nil
+	_, err = retrainShowing(b, ds, a, retrain.Config{Seed: *seed, Epochs: epochs, LearningRate: lr, Network: net,
+		Checkpoint: *checkpoint, Out: *out}, *quiet)
+	return err
 }
 
 // runCompare compares strategies over seeds, each search followed by a retraining.
@@ -471,12 +492,4 @@ func printJSON(v any) error {
 	}
 	_, err = os.Stdout.Write(append(out, '\n'))
 	return err
-}
-
-func writeJSON(path string, v any) error {
-	out, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(out, '\n'), 0o644)
 }
