@@ -101,9 +101,15 @@ func readAll(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer closeFn()
-	b, err := io.ReadAll(r)
+	// A CIFAR-10 batch file holds 10,000 records of 3,073 bytes: a file that decompresses to far
+	// more is not one (and could exhaust memory).
+	const limit = 64 << 20
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: %w", path, err)
+	}
+	if len(b) > limit {
+		return nil, fmt.Errorf("data: %s holds more than %d bytes, far more than a CIFAR-10 batch file", path, limit)
 	}
 	return b, nil
 }
