@@ -86,7 +86,8 @@ type Result struct {
 	LearningRate float64 `json:"learning_rate,omitempty"`
 	Channels     int     `json:"channels,omitempty"`
 	BatchSize    int     `json:"batch_size,omitempty"`
-	// StemStride of the network it was retrained with (0 in results from before it existed: 1).
+	// StemStride of the network it was retrained with (0 in results written before it was
+	// recorded, which had stride 1).
 	StemStride int `json:"stem_stride,omitempty"`
 	// TestLoss and TestAccuracy on the whole test set. A retraining whose weights diverged has
 	// Diverged set and a test loss that is not finite (written null in JSON); its accuracy is

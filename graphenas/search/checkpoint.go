@@ -29,7 +29,8 @@ const (
 	checkpointMagic   = "GRAPHENAS-CHECKPOINT\n"
 	checkpointVersion = 4
 	// readableVersion is the oldest version this build still reads: version 3 differs from 4
-	// only in lacking supergraph.Config.StemStride, which then reads as 1, the only stem it had.
+	// only in lacking supergraph.Config.StemStride (read as 1, the only stem it had) and the
+	// warm-up (it had none).
 	readableVersion = 3
 )
 

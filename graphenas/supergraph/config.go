@@ -1,6 +1,8 @@
 package supergraph
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -18,10 +20,11 @@ type Config struct {
 	Channels int `json:"channels"`
 	// LayersPerStage is L: node i is in stage i/L, and each stage halves the resolution.
 	LayersPerStage int `json:"layers_per_stage"`
-	// StemStride is 1 or 2. At 2 the stem reads each 2×2 block of pixels as one pixel with four
-	// times the channels (space-to-depth, nothing lost), so every node runs at half the
-	// resolution: a quarter of the work. 0 means 1, the layout of runs made before it existed.
-	StemStride int `json:"stem_stride,omitempty"`
+	// StemStride is 1 or 2. At 2 (the default) the stem reads each 2×2 block of pixels as one
+	// pixel with four times the channels (space-to-depth, nothing lost), so every node runs at
+	// half the resolution: a quarter of the work (graphenas/DESIGN.md §2). JSON written before the
+	// field existed lacks it and reads as 1, the only stem there was then.
+	StemStride int `json:"stem_stride"`
 	// BatchSize is the number of images per training and evaluation batch.
 	BatchSize int `json:"batch_size"`
 	// LearningRate of SGD with momentum on the shared weights.
@@ -50,11 +53,25 @@ type Config struct {
 	Kernels string `json:"kernels,omitempty"`
 }
 
-// DefaultConfig returns the original GraphEnas child network: 5 nodes, 20 channels, 4 layers
-// between halvings, batch 64, SGD lr 1e-3 with momentum 0.9, an 80/20 split.
+// DefaultConfig returns the child network: 5 nodes, 20 channels, 4 layers between halvings (the
+// original GraphEnas's), a stem of stride 2, batch 64, SGD lr 1e-3 with momentum 0.9, an 80/20
+// split.
 func DefaultConfig() Config {
-	return Config{Seed: 1, Nodes: 5, Channels: 20, LayersPerStage: 4, BatchSize: 64,
+	return Config{Seed: 1, Nodes: 5, Channels: 20, StemStride: 2, LayersPerStage: 4, BatchSize: 64,
 		LearningRate: 1e-3, Momentum: 0.9, BNMomentum: 0.1, WeightsFraction: 0.8, CacheSize: 32}
+}
+
+// UnmarshalJSON reads a configuration; one written before StemStride existed reads as stride 1.
+func (c *Config) UnmarshalJSON(raw []byte) error {
+	type plain Config
+	p := plain{StemStride: 1}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	*c = Config(p)
+	return nil
 }
 
 // WithDefaults fills zero fields from DefaultConfig and checks the result.
@@ -67,7 +84,7 @@ func (c Config) WithDefaults() (Config, error) {
 		c.Channels = d.Channels
 	}
 	if c.StemStride == 0 {
-		c.StemStride = 1
+		c.StemStride = d.StemStride
 	}
 	if c.LayersPerStage == 0 {
 		c.LayersPerStage = d.LayersPerStage

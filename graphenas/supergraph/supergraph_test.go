@@ -315,8 +315,18 @@ func refAdd(a, b arr) arr {
 // are pooled once and twice), trains it two batches, and checks its test loss and accuracy
 // against a plain Go computation from the same weights.
 func TestHandBuiltNetworkMatchesReference(t *testing.T) {
+	for _, stride := range []int{1, 2} {
+		for _, kernels := range formulations {
+			handBuiltReference(t, stride, kernels)
+		}
+	}
+}
+
+// handBuiltReference checks the network with the given stem stride and formulation against the
+// plain-Go reference (for stride 2, the reference's space-to-depth reads channel (dy·2+dx)·C+c).
+func handBuiltReference(t *testing.T, stride int, kernels string) {
 	ds := data.SyntheticDataset(64, 5, 6, 6, 1, 3, 5)
-	sg := newTiny(t, Config{Seed: 9, Nodes: 3, Channels: 2, LayersPerStage: 1, BatchSize: 8, LearningRate: 0.1}, ds)
+	sg := newTiny(t, Config{Seed: 9, Nodes: 3, Channels: 2, LayersPerStage: 1, StemStride: stride, BatchSize: 8, LearningRate: 0.1, Kernels: kernels}, ds)
 	a := mustParse(t, "1:conv3 | 0>1 0>2 1>2")
 	if _, err := sg.Train(a, BatchBudget(2)); err != nil {
 		t.Fatal(err)
@@ -331,6 +341,17 @@ func TestHandBuiltNetworkMatchesReference(t *testing.T) {
 	for _, p := range test.Pixels {
 		img.v = append(img.v, float64(float32(p)/255))
 	}
+	if stride == 2 { // [5, 6, 6, 1] → [5, 3, 3, 4]
+		s2d := arr{dims: []int{test.N, 3, 3, 4}, v: make([]float64, test.N*36)}
+		for b := 0; b < test.N; b++ {
+			for y := 0; y < 6; y++ {
+				for x := 0; x < 6; x++ {
+					s2d.v[((b*3+y/2)*3+x/2)*4+(y%2)*2+x%2] = img.v[(b*6+y)*6+x]
+				}
+			}
+		}
+		img = s2d
+	}
 	bn := func(x arr, scope string) arr {
 		return refBatchNormInfer(x, weight(sg, scope, "gamma"), weight(sg, scope, "beta"),
 			weight(sg, scope, "running_mean"), weight(sg, scope, "running_var"))
@@ -339,11 +360,12 @@ func TestHandBuiltNetworkMatchesReference(t *testing.T) {
 	half := func(x arr) arr {
 		return refMaxPool(x, 2, 2, 0, (x.dims[1]+1)/2, (x.dims[2]+1)/2)
 	}
-	n0 := pw(bn(img, "/stem/bn"), "/stem") // [5, 6, 6, 2]
-	n1 := half(pw(n0, "/link_0_1"))        // [5, 3, 3, 4]
+	n0 := pw(bn(img, "/stem/bn"), "/stem") // [5, 6, 6, 2] (stride 2: [5, 3, 3, 2])
+	n1 := half(pw(n0, "/link_0_1"))        // [5, 3, 3, 4] ([5, 2, 2, 4])
 	n1 = refFuzzyReLU(refConv(bn(n1, "/node_1/bn"), weight(sg, "/node_1/conv3", "weights"), 3, 1))
-	in2 := refAdd(half(half(pw(n0, "/link_0_2"))), half(pw(n1, "/link_1_2"))) // [5, 2, 2, 8]
+	in2 := refAdd(half(half(pw(n0, "/link_0_2"))), half(pw(n1, "/link_1_2"))) // [5, 2, 2, 8] ([5, 1, 1, 8])
 	n2 := refFuzzyReLU(bn(in2, "/node_2/bn"))
+	pixels := n2.dims[1] * n2.dims[2]
 	hw, hb := weight(sg, "/head", "weights"), weight(sg, "/head", "bias")
 	lossSum, correct := 0.0, 0
 	for b := 0; b < test.N; b++ {
@@ -352,8 +374,8 @@ func TestHandBuiltNetworkMatchesReference(t *testing.T) {
 			logits[k] = hb.v[k]
 			for c := 0; c < 8; c++ {
 				mean := 0.0
-				for p := 0; p < 4; p++ {
-					mean += n2.v[(b*4+p)*8+c] / 4
+				for p := 0; p < pixels; p++ {
+					mean += n2.v[(b*pixels+p)*8+c] / float64(pixels)
 				}
 				logits[k] += mean * hw.v[c*3+k]
 			}
@@ -372,7 +394,7 @@ func TestHandBuiltNetworkMatchesReference(t *testing.T) {
 	}
 	wantLoss, wantAcc := lossSum/float64(test.N), float64(correct)/float64(test.N)
 	if math.Abs(got.Loss-wantLoss) > 1e-5 || got.Accuracy != wantAcc || got.Images != test.N {
-		t.Fatalf("network: loss %.7f accuracy %.2f over %d; reference: loss %.7f accuracy %.2f",
-			got.Loss, got.Accuracy, got.Images, wantLoss, wantAcc)
+		t.Fatalf("stem stride %d, %s layers: loss %.7f accuracy %.2f over %d; reference: loss %.7f accuracy %.2f",
+			stride, kernels, got.Loss, got.Accuracy, got.Images, wantLoss, wantAcc)
 	}
 }
