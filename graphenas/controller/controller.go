@@ -180,8 +180,6 @@ type Controller struct {
 	rng     *rand.Rand
 	step    int
 
-	filter ActionFilter // nil: every legal edit (SetActionFilter)
-
 	policyExec, criticExec, trainExec *model.Exec
 	dist                              *tensors.Tensor
 

@@ -116,14 +116,8 @@ func (c *Controller) graphInputs(graphs []*space.Graph) graphArgs[*tensors.Tenso
 				}
 			}
 		}
-		// Each mask entry counts the allowed actions behind the choice (see maskedLogSoftmax):
-		// every legal edit, or those the action filter allows if it allows any.
-		acts := space.Actions(c.sp, g)
-		allowed := c.allowedActions(g, acts)
-		for i, a := range acts {
-			if allowed != nil && !allowed[i] {
-				continue
-			}
+		// Each mask entry counts the legal actions behind the choice (see maskedLogSoftmax).
+		for _, a := range space.Actions(c.sp, g) {
 			if a.Kind == space.ChangeOp {
 				mOp[(b*n+a.Node)*k+a.Op] = 1
 				mNode[b*n+a.Node]++

@@ -98,24 +98,3 @@ func (c *Controller) Remember(before, after *space.Graph, ret float64) error {
 
 // ReplayLen returns the number of transitions in the replay buffer.
 func (c *Controller) ReplayLen() int { return len(c.replay) }
-
-// TrainCritic runs steps extra training steps of the critic alone, each on a minibatch drawn
-// from the replay buffer. It does nothing while the buffer is empty.
-func (c *Controller) TrainCritic(steps int) (Stats, error) {
-	var st Stats
-	if len(c.replay) == 0 || steps <= 0 {
-		return st, nil
-	}
-	for s := 0; s < steps; s++ {
-		rows := make([]transition, c.cfg.ReplayBatch)
-		cw, aw := make([]float32, len(rows)), make([]float32, len(rows))
-		for i := range rows {
-			rows[i], cw[i] = c.replay[c.rng.IntN(len(c.replay))], 1
-		}
-		var err error
-		if st, err = c.train(rows, cw, aw); err != nil {
-			return st, err
-		}
-	}
-	return st, nil
-}

@@ -89,7 +89,7 @@ func TestRememberTeachesTheCritic(t *testing.T) {
 	if c.ReplayLen() != DefaultConfig().ReplaySize {
 		t.Errorf("replay holds %d, want its size %d", c.ReplayLen(), DefaultConfig().ReplaySize)
 	}
-	if _, err := c.TrainCritic(200); err != nil {
+	if _, err := c.trainCritic(200); err != nil {
 		t.Fatal(err)
 	}
 	var pred, truth []float64

@@ -167,7 +167,6 @@ func Restore(st *State, like *Controller) (*Controller, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.filter = like.filter
 	if err := varstore.Restore(c.store, st.Vars, false); err != nil {
 		return nil, fmt.Errorf("controller: state: %w", err)
 	}

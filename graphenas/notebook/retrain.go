@@ -12,30 +12,13 @@ import (
 	"github.com/graphenas/graphenas/plotting"
 )
 
-// RetrainProgress returns a RetrainConfig.Progress function that prints a progress line to the
-// cell's output at most every interval (and at the end).
-func RetrainProgress(interval time.Duration) func(retrain.Point) {
-	var bar *progress.Bar
-	return func(p retrain.Point) {
-		if bar == nil {
-			bar = progress.New(os.Stdout, "retrain", p.TotalBatches).From(p.Batches) // made at the first report
-			bar.Interval = interval
-		}
-		bar.Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f", p.Epoch, p.TrainLoss, p.TrainAccuracy))
-	}
-}
-
-// RetrainEachProgress returns a progress function for retrain.Each: one bar per candidate,
-// redrawn at most once per interval.
-func RetrainEachProgress(candidates []retrain.Candidate, interval time.Duration) func(int, retrain.Point) {
-	bars := map[int]*progress.Bar{}
-	return func(i int, p retrain.Point) {
-		if bars[i] == nil {
-			bars[i] = progress.New(os.Stdout, "retrain "+candidates[i].Name, p.TotalBatches).From(p.Batches)
-			bars[i].Interval = interval
-		}
-		bars[i].Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f", p.Epoch, p.TrainLoss, p.TrainAccuracy))
-	}
+// Progress returns a progress.Func that draws a bar per run and phase in the cell's output,
+// each printing a line at most every interval (and at the end): for retraining (retrain.Config
+// .Progress, retrain.Each), comparisons, ground truth and rankings alike.
+func Progress(interval time.Duration) progress.Func {
+	bars := progress.NewBars(os.Stdout)
+	bars.Interval = interval
+	return bars.Report
 }
 
 // ShowRetrainComparison shows candidates retrained side by side (retrain.Each): a table of

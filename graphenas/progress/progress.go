@@ -138,6 +138,9 @@ type Func func(Event)
 // Bars draws one bar per (run, phase) of the events it receives, each made at its first event
 // (so that its ETA counts from there). Several runs at once each draw plain lines.
 type Bars struct {
+	// Interval is the least time between two plain lines of a bar (Bar.Interval; default 10 s).
+	Interval time.Duration
+
 	w    io.Writer
 	mu   sync.Mutex
 	bars map[[2]string]*Bar
@@ -158,6 +161,9 @@ func (bs *Bars) Report(e Event) {
 			label += " " + e.Run
 		}
 		b = New(bs.w, label, e.Total).From(e.Done)
+		if bs.Interval > 0 {
+			b.Interval = bs.Interval
+		}
 		bs.bars[key] = b
 	}
 	b.Update(e.Done, e.Status)

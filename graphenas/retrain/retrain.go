@@ -20,6 +20,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/ckpt"
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
@@ -38,13 +39,13 @@ type Config struct {
 	// annealing to zero.
 	LearningRate float64
 	WarmupEpochs float64
-	// ReportEvery is the number of batches between calls of Progress. Default 50.
+	// ReportEvery is the number of batches between two points of the curve (and progress events).
+	// Default 50.
 	ReportEvery int
-	// Progress, when set, is called every ReportEvery batches and at the end of training;
-	// TestProgress, when set, after each batch of the test with the images tested so far and
-	// the test set's size.
-	Progress     func(Point)             `json:"-"`
-	TestProgress func(images, total int) `json:"-"`
+	// Progress, when set, receives an event at each point of the curve (phase "retrain", Done
+	// the batches of Total) and after each batch of the test (phase "test", Done the images
+	// tested of Total).
+	Progress progress.Func `json:"-"`
 	// Checkpoint, when set, is a file where the retraining saves its state every CheckpointEvery
 	// (default one minute) and when its training ends, before the test. Started again with the
 	// same file, architecture, data set, network and budget, it continues from there and gives
@@ -201,7 +202,7 @@ func Run(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg Config) (Result,
 		return res, err
 	}
 	res.Curve = st.Curve
-	ev, err := sg.TestShowing(a, cfg.TestProgress)
+	ev, err := sg.TestShowing(a, cfg.Progress)
 	if err != nil {
 		return res, fmt.Errorf("retrain: %w", err)
 	}
@@ -344,7 +345,8 @@ func report(cfg Config, sched schedule, st *checkpointState, lr float64) {
 	st.LossSum, st.AccSum, st.Count = 0, 0, 0
 	st.Curve = append(st.Curve, p)
 	if cfg.Progress != nil {
-		cfg.Progress(p)
+		cfg.Progress(progress.Event{Phase: "retrain", Done: p.Batches, Total: p.TotalBatches,
+			Status: fmt.Sprintf("epoch %.2f loss %.4f acc %.3f lr %.4f", p.Epoch, p.TrainLoss, p.TrainAccuracy, p.LearningRate)})
 	}
 }
 
@@ -446,14 +448,17 @@ type Candidate struct {
 
 // Each retrains every candidate with the same configuration (seed, schedule, network,
 // budget) and tests each on the whole test set, so that their accuracies compare: what a search
-// bought is its pick's accuracy beside a random architecture's and a reference's. progress, when
-// set, is called with the candidate's index and each point of its retraining.
-func Each(b compute.Backend, ds *data.Dataset, candidates []Candidate, cfg Config, progress func(i int, p Point)) ([]Result, error) {
+// bought is its pick's accuracy beside a random architecture's and a reference's. cfg.Progress,
+// when set, receives each candidate's events with Run its name.
+func Each(b compute.Backend, ds *data.Dataset, candidates []Candidate, cfg Config) ([]Result, error) {
 	out := make([]Result, 0, len(candidates))
-	for i, c := range candidates {
+	for _, c := range candidates {
 		cc := cfg
-		if progress != nil {
-			cc.Progress = func(p Point) { progress(i, p) }
+		if report := cfg.Progress; report != nil {
+			cc.Progress = func(e progress.Event) {
+				e.Run = c.Name
+				report(e)
+			}
 		}
 		r, err := Run(b, ds, c.Arch, cc)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
@@ -20,9 +21,15 @@ func TestRetrainBeatsChance(t *testing.T) {
 	var points int
 	var tested [][2]int
 	res, err := Run(b, ds, a, Config{Seed: 2, Epochs: 3, ReportEvery: 10, LearningRate: 0.05,
-		Network:      supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16},
-		Progress:     func(Point) { points++ },
-		TestProgress: func(images, total int) { tested = append(tested, [2]int{images, total}) }})
+		Network: supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16},
+		Progress: func(e progress.Event) {
+			switch e.Phase {
+			case "retrain":
+				points++
+			case "test":
+				tested = append(tested, [2]int{e.Done, e.Total})
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,16 +56,17 @@ func TestEach(t *testing.T) {
 	a, _ := arch.Parse("1:conv3 2:maxpool3 3:dwconv5 | 0>1 1>2 2>3 3>4")
 	c, _ := arch.Parse("1:maxpool3 2:maxpool3 3:maxpool3 | 0>4")
 	cfg := Config{Seed: 1, Epochs: 0.5, ReportEvery: 2, Network: supergraph.Config{Channels: 4, LayersPerStage: 2, BatchSize: 16}}
-	seen := map[int]int{}
-	res, err := Each(b, ds, []Candidate{{"a", a}, {"c", c}}, cfg, func(i int, p Point) { seen[i]++ })
+	seen := map[string]int{}
+	cfg.Progress = func(e progress.Event) { seen[e.Run]++ }
+	res, err := Each(b, ds, []Candidate{{"a", a}, {"c", c}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 2 || res[0].Arch != a.String() || res[1].Arch != c.String() || seen[0] == 0 || seen[1] == 0 {
+	if len(res) != 2 || res[0].Arch != a.String() || res[1].Arch != c.String() || seen["a"] == 0 || seen["c"] == 0 {
 		t.Fatalf("results %v, progress %v", res, seen)
 	}
 	bad, _ := arch.Parse("1:conv3 2:conv3 3:conv3 | 1>2 2>4")
-	if _, err := Each(b, ds, []Candidate{{"a", a}, {"broken", bad}}, cfg, nil); err == nil || !strings.Contains(err.Error(), "broken:") {
+	if _, err := Each(b, ds, []Candidate{{"a", a}, {"broken", bad}}, cfg); err == nil || !strings.Contains(err.Error(), "broken:") {
 		t.Errorf("a disconnected candidate: %v", err)
 	}
 }

@@ -104,10 +104,8 @@ func CheckChange(saved, cfg Config) (Config, []ConfigChange, error) {
 	}
 	// Settings the search fills itself are not the caller's to change.
 	next.Supergraph.Seed, next.Supergraph.EvalBatchStats = saved.Supergraph.Seed, saved.Supergraph.EvalBatchStats
-	next.Supergraph.Kernels, next.Controller.NumOps = saved.Supergraph.Kernels, saved.Controller.NumOps
-	if saved.Strategy != StrategyWalk {
-		next.Controller = saved.Controller // only graphenas-walk reads Config.Controller
-	}
+	next.Supergraph.Kernels = saved.Supergraph.Kernels
+	next.Controller = saved.Controller // a record of the strategy's controller, not a setting
 	diff := configDiff(saved, next)
 	var refused []ConfigChange
 	for _, c := range diff {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/graphenas/graphenas/graphenas/ckpt"
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/retrain"
 	"github.com/graphenas/graphenas/graphenas/stats"
 )
@@ -55,13 +56,10 @@ type CompareConfig struct {
 	// finished its search is left out of the tables and listed in CompareResult.Unfinished.
 	// compare.json and compare.md are written as usual.
 	ReadOnly bool `json:"-"`
-	// OnStep and OnRetrain, when set, are called after each search step and retraining report;
-	// with several Workers they are called from several goroutines at once.
-	OnStep    func(run CompareRun, rec StepRecord)  `json:"-"`
-	OnRetrain func(run CompareRun, p retrain.Point) `json:"-"`
-	// OnTest, when set, is called after each batch of a retrained pick's test, with the images
-	// tested so far and the test set's size.
-	OnTest func(run CompareRun, images, total int) `json:"-"`
+	// Progress, when set, receives every run's events, with Run "<strategy> seed <k>": each
+	// search step (phase "search"), retraining report ("retrain") and test batch ("test"); with
+	// several Workers from several goroutines at once.
+	Progress progress.Func `json:"-"`
 }
 
 // CompareRun is one search of a comparison and its retraining.
@@ -77,6 +75,9 @@ type CompareRun struct {
 	Steps           int              `json:"steps"`
 	SearchSeconds   float64          `json:"search_seconds"`
 }
+
+// name is how progress events name the run: "<strategy> seed <k>".
+func (r CompareRun) name() string { return fmt.Sprintf("%s seed %d", r.Strategy, r.Seed) }
 
 // check returns an error naming the first number of a finished run that no run can hold: a
 // table of the comparison would otherwise overflow or mislead without naming the file.
@@ -332,8 +333,9 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 		return run, err
 	}
 	if err := s.Run(cfg.Steps-s.Steps(), func(rec StepRecord) error {
-		if cfg.OnStep != nil {
-			cfg.OnStep(run, rec)
+		if cfg.Progress != nil {
+			cfg.Progress(progress.Event{Run: run.name(), Phase: "search", Done: rec.Step + 1, Total: cfg.Steps,
+				Status: fmt.Sprintf("val loss %.4f acc %.3f", rec.ValLoss, rec.ValAccuracy)})
 		}
 		return nil
 	}); err != nil {
@@ -377,7 +379,7 @@ func checkRunConfig(dir string, want Config) error {
 	}
 	var differ []ConfigChange
 	for _, c := range configDiff(*saved, want) {
-		if !derivedField(c, want.Strategy) {
+		if !derivedField(c) {
 			differ = append(differ, c)
 		}
 	}
@@ -417,31 +419,10 @@ func runSettings(dir string) (*Config, error) {
 }
 
 // derivedField reports whether a difference between a saved configuration and the one asked for
-// says nothing about what was searched: how often it checkpoints, and the controller settings a
-// search fills in itself. Only graphenas-walk takes Config.Controller (the other strategies with a
-// controller configure their own), and its seed and op count follow the search's seed and space,
-// and a field asked as zero is left to the controller's default.
-func derivedField(c ConfigChange, strategyName string) bool {
-	if c.Field == "checkpoint_every" {
-		return true
-	}
-	if !strings.HasPrefix(c.Field, "controller.") {
-		return false
-	}
-	if base, _, _ := strings.Cut(strategyName, ":"); base != StrategyWalk {
-		return true
-	}
-	switch v := c.To.(type) {
-	case nil:
-		return true
-	case float64:
-		return v == 0 || c.Field == "controller.seed" || c.Field == "controller.num_ops"
-	case bool:
-		return !v
-	case string:
-		return v == ""
-	}
-	return false
+// says nothing about what was searched: how often it checkpoints, and the record of the
+// strategy's controller (which its name and seed decide).
+func derivedField(c ConfigChange) bool {
+	return c.Field == "checkpoint_every" || strings.HasPrefix(c.Field, "controller.") || c.Field == "controller"
 }
 
 // retrainConfig is the retraining cfg asks for run's pick.
@@ -492,14 +473,10 @@ func retrainPick(b compute.Backend, ds *data.Dataset, cfg CompareConfig, run *Co
 	rc := retrainConfig(cfg, *run)
 	rc.Checkpoint = filepath.Join(run.Dir, RetrainCheckpointFile)
 	rc.Out = filepath.Join(run.Dir, RetrainResultFile)
-	rc.Progress = func(p retrain.Point) {
-		if cfg.OnRetrain != nil {
-			cfg.OnRetrain(*run, p)
-		}
-	}
-	rc.TestProgress = func(images, total int) {
-		if cfg.OnTest != nil {
-			cfg.OnTest(*run, images, total)
+	if cfg.Progress != nil {
+		rc.Progress = func(e progress.Event) {
+			e.Run = run.name()
+			cfg.Progress(e)
 		}
 	}
 	r, err := retrain.ReadResult(rc.Out)
@@ -615,7 +592,7 @@ func (r *CompareResult) retrainBudget() string {
 // write stores compare.json and compare.md in dir.
 func (r *CompareResult) write(dir string) error {
 	cfg := r.Config
-	cfg.OnStep, cfg.OnRetrain, cfg.OnTest = nil, nil, nil
+	cfg.Progress = nil
 	r.Config = cfg
 	out, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {

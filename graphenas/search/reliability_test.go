@@ -28,10 +28,7 @@ var updateGolden = flag.Bool("update", false, "rewrite testdata/checkpoint-schem
 // kConfig is runConfig with the controller's horizon K = 2, so that a record names step 0 as the
 // step whose return it completes.
 func kConfig() Config {
-	cfg := runConfig(StrategyWalk)
-	cfg.Controller = controller.DefaultConfig()
-	cfg.Controller.K = 2
-	return cfg
+	return runConfig(StrategyWalk + ":k=2")
 }
 
 // TestResumeKeepsTheLog checks that resuming does not rewrite the lines of steps.jsonl that the
@@ -363,10 +360,9 @@ func TestHelperKillTarget(t *testing.T) {
 			select {}
 		}
 	}
-	checkpointHook = func(p string) { phase("checkpoint " + p) }
 	b, _ := backend.NewGo()
 	phase("start")
-	s, err := Open(b, runData(), killConfig(), dir)
+	s, err := Open(b, runData(), killConfig(), dir, withCheckpointHook(func(p string) { phase("checkpoint " + p) }))
 	if err != nil {
 		t.Fatal(err)
 	}

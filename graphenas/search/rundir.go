@@ -20,6 +20,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/ckpt"
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
@@ -101,7 +102,7 @@ func holdsSearch(dir string) bool {
 // Create starts a search whose log and checkpoints go to dir (created if needed) and writes its
 // first checkpoint before returning, so that the run can be resumed from any moment on. It
 // refuses a directory that already holds a search: continue that one with Resume.
-func Create(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Search, error) {
+func Create(b compute.Backend, ds *data.Dataset, cfg Config, dir string, opts ...Option) (*Search, error) {
 	if holdsSearch(dir) {
 		return nil, fmt.Errorf("search: %s already holds a search (%s): resume it, or choose another directory", dir, CheckpointFile)
 	}
@@ -117,6 +118,7 @@ func Create(b compute.Backend, ds *data.Dataset, cfg Config, dir string) (*Searc
 		return nil, err
 	}
 	s.run = &runDir{dir: dir, lock: lock, logHash: sha256.New(), checkpointed: -1}
+	s.checkpointHook = collect(opts).checkpointHook
 	fail := func(err error) (*Search, error) {
 		s.run.lock.Unlock()
 		s.run = nil
@@ -155,9 +157,9 @@ func (s *Search) Close() error {
 // (Create). A notebook cell runs as a fresh program, so each cell opens the search, steps, and
 // closes it. The configuration of a resumed search is the saved one; Open refuses to resume a
 // search whose strategy or seed differ from cfg's.
-func Open(b compute.Backend, ds *data.Dataset, cfg Config, dir string, opts ...ResumeOption) (*Search, error) {
+func Open(b compute.Backend, ds *data.Dataset, cfg Config, dir string, opts ...Option) (*Search, error) {
 	if !holdsSearch(dir) {
-		return Create(b, ds, cfg, dir)
+		return Create(b, ds, cfg, dir, opts...)
 	}
 	s, err := Resume(b, ds, dir, opts...)
 	if err != nil {
@@ -170,9 +172,6 @@ func Open(b compute.Backend, ds *data.Dataset, cfg Config, dir string, opts ...R
 	}
 	return s, nil
 }
-
-// checkpointHook, when set (by tests), is called at each phase of writing a checkpoint.
-var checkpointHook func(phase string)
 
 // Checkpoint writes the whole state to the run directory: the new file is written and synced
 // under a temporary name, the current checkpoint becomes checkpoint.prev.bin (through a hard link,
@@ -209,8 +208,8 @@ func (s *Search) writeCheckpoint() error {
 		return fmt.Errorf("search: %w", err)
 	}
 	hook := func(phase string) {
-		if checkpointHook != nil {
-			checkpointHook(phase)
+		if s.checkpointHook != nil {
+			s.checkpointHook(phase)
 		}
 	}
 	hook("written")
@@ -311,8 +310,8 @@ func latestCheckpoint(dir string) (*checkpointState, string, error) {
 // batch budget; the lines it keeps are not rewritten. A corrupt or incompatible checkpoint gives
 // an error naming the file and changes nothing in dir. The strategy is rebuilt from the seed and
 // the kept steps are replayed into it, which costs the strategy's own time per step (40–70 ms for
-// one with a controller on a 2-core CPU, BENCHMARKS.md): WithReplayProgress reports it.
-func Resume(b compute.Backend, ds *data.Dataset, dir string, opts ...ResumeOption) (*Search, error) {
+// one with a controller on a 2-core CPU, BENCHMARKS.md): WithProgress reports it.
+func Resume(b compute.Backend, ds *data.Dataset, dir string, opts ...Option) (*Search, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -320,11 +319,7 @@ func Resume(b compute.Backend, ds *data.Dataset, dir string, opts ...ResumeOptio
 	if err != nil {
 		return nil, err
 	}
-	var o resumeOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	s, err := resumeLocked(b, ds, dir, lock, o)
+	s, err := resumeLocked(b, ds, dir, lock, collect(opts))
 	if err != nil {
 		lock.Unlock()
 		return nil, err
@@ -332,20 +327,30 @@ func Resume(b compute.Backend, ds *data.Dataset, dir string, opts ...ResumeOptio
 	return s, nil
 }
 
-// ResumeOption changes how Resume (and Open, when it resumes) works.
-type ResumeOption func(*resumeOptions)
+// Option changes how Create, Resume and Open work.
+type Option func(*options)
 
-type resumeOptions struct {
-	progress func(done, total int)
+type options struct {
+	progress       progress.Func
+	checkpointHook func(phase string) // called at each phase of writing a checkpoint (tests)
 }
 
-// WithReplayProgress makes Resume call fn after each logged step it replays into the strategy
-// (done of total), e.g. for a progress bar.
-func WithReplayProgress(fn func(done, total int)) ResumeOption {
-	return func(o *resumeOptions) { o.progress = fn }
+// collect applies opts.
+func collect(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
-func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *ckpt.Lock, o resumeOptions) (*Search, error) {
+// WithProgress makes Resume report each logged step it replays into the strategy (phase
+// "replay", Done of Total), e.g. to a progress bar.
+func WithProgress(report progress.Func) Option {
+	return func(o *options) { o.progress = report }
+}
+
+func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *ckpt.Lock, o options) (*Search, error) {
 	st, path, err := latestCheckpoint(dir)
 	if err != nil {
 		return nil, err
@@ -378,6 +383,7 @@ func resumeLocked(b compute.Backend, ds *data.Dataset, dir string, lock *ckpt.Lo
 	h := sha256.New()
 	h.Write(kept)
 	s.run = &runDir{dir: dir, lock: lock, log: f, logBytes: st.LogBytes, logHash: h, checkpointed: len(records)}
+	s.checkpointHook = o.checkpointHook
 	s.afterStep = s.persistSteps
 	return s, nil
 }

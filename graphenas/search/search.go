@@ -23,31 +23,33 @@ import (
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/controller"
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/space"
 	"github.com/graphenas/graphenas/graphenas/strategy"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
-// Names of some strategies (every name of strategy.Names runs, and its variants).
+// Names of some strategies, as package strategy writes them (every name of strategy.Names runs,
+// and its variants).
 const (
-	StrategyWalk       = "graphenas-walk" // the controller's walk, Config.Controller (the default)
-	StrategyOriginal   = "original"       // that walk in the original's faithful mode
-	StrategyRandomWalk = "random-walk"    // uniform single edits, moving every step
-	StrategyGraphEnas  = "graphenas"      // GraphEnas's own components: the actor proposes, the critic screens
-	StrategyGPLocal    = "gp-local"       // the surrogate process's local search, uniform proposals
-	StrategyRandom     = "random"         // random architectures, each with a path from input to output
-	StrategyEvolution  = "evolution"      // regularized evolution, Config.Population and Sample
+	StrategyWalk       = strategy.NameWalk       // the controller's walk (the default)
+	StrategyOriginal   = strategy.NameOriginal   // that walk in the original's faithful mode
+	StrategyRandomWalk = strategy.NameRandomWalk // uniform single edits, moving every step
+	StrategyGraphEnas  = strategy.NameGraphEnas  // GraphEnas's own components: the actor proposes, the critic screens
+	StrategyGPLocal    = strategy.NameGPLocal    // the surrogate process's local search, uniform proposals
+	StrategyRandom     = strategy.NameRandom     // random architectures, each with a path from input to output
+	StrategyEvolution  = strategy.NameEvolution  // regularized evolution, Config.Population and Sample
 )
 
 // Strategies lists the strategies a search runs (strategy.Names); each also takes the variants
-// strategy.CheckName accepts, e.g. "graphenas-gp:proposals=8" or "evolution:pick=gp".
+// strategy.ParseSpec reads, e.g. "graphenas-gp:proposals=8" or "evolution:pick=gp".
 func Strategies() []string { return strategy.Names() }
 
 // CompareStrategies is the set Compare runs by default: GraphEnas's own loop and walk, the loop
 // with the surrogate process, and the baselines that matter most on the table (gp-local,
 // evolution) and random search.
 func CompareStrategies() []string {
-	return []string{StrategyGraphEnas, "graphenas-gp", StrategyGPLocal, StrategyWalk, StrategyEvolution, StrategyRandom}
+	return []string{StrategyGraphEnas, strategy.NameGraphEnasGP, StrategyGPLocal, StrategyWalk, StrategyEvolution, StrategyRandom}
 }
 
 // Config is everything a search needs. DefaultConfig is the one source of its defaults: start
@@ -56,16 +58,16 @@ func CompareStrategies() []string {
 type Config struct {
 	// Seed drives every random choice: weights, data order, the controller, edits.
 	Seed uint64 `json:"seed"`
-	// Strategy names the strategy (Strategies, or a variant strategy.CheckName accepts).
+	// Strategy names the strategy (Strategies, or a variant strategy.ParseSpec reads, whose
+	// settings configure its controller, e.g. "graphenas-walk:k=3").
 	Strategy string `json:"strategy"`
 	// Supergraph is the child network (supergraph.DefaultConfig: 5 nodes, 20 channels, 4 layers
 	// per stage, batch 64, SGD lr 1e-3 momentum 0.9, an 80/20 weights/architecture split). Its
 	// Seed is replaced by Seed, and evaluation always uses batch statistics (EvalBatchStats).
 	Supergraph supergraph.Config `json:"supergraph"`
-	// Controller is the actor-critic of graphenas-walk (controller.DefaultConfig); its Seed is
-	// replaced by Seed. The other strategies with a controller use their own configuration
-	// (original controller.FaithfulConfig, the loops strategy.LoopControllerConfig with their
-	// variant's settings), which the search then records here.
+	// Controller is what the search records of its strategy's actor-critic, for people and plots
+	// (zero for strategies without one). It is not a setting: a strategy's controller is configured
+	// by its name's settings (strategy.Spec), e.g. "graphenas-walk:k=3".
 	Controller controller.Config `json:"controller"`
 	// Budget is the training per step: batches (reproducible) or wall-clock time.
 	Budget supergraph.Budget `json:"budget"`
@@ -87,9 +89,9 @@ type Config struct {
 // controller.DefaultConfig, return scaling on) on the original child network
 // (supergraph.DefaultConfig), one training batch and four validation batches per step, seed 1.
 func DefaultConfig() Config {
-	sc, cc := supergraph.DefaultConfig(), strategy.WalkControllerConfig()
+	sc := supergraph.DefaultConfig()
 	sc.EvalBatchStats = true // see supergraph.Config.EvalBatchStats
-	return Config{Seed: 1, Strategy: StrategyWalk, Supergraph: sc, Controller: cc,
+	return Config{Seed: 1, Strategy: StrategyWalk, Supergraph: sc,
 		Budget: supergraph.BatchBudget(1), EvalBatches: 4, Population: strategy.DefaultPopulation, Sample: strategy.DefaultSample, CheckpointEvery: 10}
 }
 
@@ -99,7 +101,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Strategy == "" {
 		c.Strategy = d.Strategy
 	}
-	if err := strategy.CheckName(c.Strategy); err != nil {
+	if _, err := strategy.ParseSpec(c.Strategy); err != nil {
 		return c, fmt.Errorf("search: %w", err)
 	}
 	if c.EvalBatches == 0 {
@@ -214,6 +216,9 @@ type Search struct {
 	lastCheckpoint float64
 	// warmupDone counts the warm-up batches done (Config.Warmup).
 	warmupDone int
+	// checkpointHook, when set (an Option of the tests), is called at each phase of writing a
+	// checkpoint.
+	checkpointHook func(phase string)
 }
 
 type visit struct {
@@ -250,32 +255,13 @@ func newSearch(b compute.Backend, ds *data.Dataset, cfg Config) (*Search, error)
 	return s, nil
 }
 
-// newStrategy builds the strategy cfg names over sp, every random choice drawn from cfg.Seed:
-// graphenas-walk with cfg.Controller, evolution with cfg.Population and cfg.Sample (their
-// variants too), the others as strategy.Factories makes them.
+// newStrategy builds the strategy cfg names over sp, every random choice drawn from cfg.Seed.
 func newStrategy(b compute.Backend, sp space.Space, cfg Config) (strategy.Strategy, error) {
-	f := strategy.Factories(sp, b)
-	f[StrategyEvolution] = func(r *rand.Rand) (strategy.Strategy, error) {
-		return strategy.NewEvolutionSized(sp, cfg.Population, cfg.Sample, r)
-	}
-	if b != nil {
-		f[StrategyWalk] = func(r *rand.Rand) (strategy.Strategy, error) {
-			cc := cfg.Controller
-			if cc == (controller.Config{}) {
-				cc = strategy.WalkControllerConfig() // an empty Config means the defaults, booleans included
-			}
-			cc.Seed = cfg.Seed
-			return strategy.NewWalk(StrategyWalk, b, sp, cc, r)
-		}
-	}
-	if err := strategy.AddVariants(f, sp, b, []string{cfg.Strategy}); err != nil {
+	f, err := strategy.NewFactory(cfg.Strategy, strategy.Env{Space: sp, Backend: b, Population: cfg.Population, Sample: cfg.Sample})
+	if err != nil {
 		return nil, err
 	}
-	build, ok := f[cfg.Strategy]
-	if !ok {
-		return nil, fmt.Errorf("%s needs a GoMLX back-end", cfg.Strategy)
-	}
-	return build(rand.New(rand.NewPCG(cfg.Seed, 0x5EA4C4)))
+	return f(rand.New(rand.NewPCG(cfg.Seed, 0x5EA4C4)))
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -453,7 +439,7 @@ func moveOf(st strategy.Strategy) (strategy.Move, bool) {
 // proposal must be the architecture the log holds (the strategy is deterministic given its
 // seed), and each observation is the logged validation loss. progress, when not nil, is called
 // after each step.
-func (s *Search) replay(records []StepRecord, progress func(done, total int)) error {
+func (s *Search) replay(records []StepRecord, report progress.Func) error {
 	for i, rec := range records {
 		g, err := s.strat.Next()
 		if err != nil {
@@ -468,8 +454,8 @@ func (s *Search) replay(records []StepRecord, progress func(done, total int)) er
 		s.current = g
 		s.visit(space.ToArch(g), rec.ValLoss, rec.Step)
 		s.history = append(s.history, rec)
-		if progress != nil {
-			progress(i+1, len(records))
+		if report != nil {
+			report(progress.Event{Phase: "replay", Done: i + 1, Total: len(records)})
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
@@ -102,7 +103,7 @@ func TestEveryStrategyRunsAndResumes(t *testing.T) {
 	ds := data.SyntheticDataset(300, 64, 8, 8, 1, 4, 3)
 	cfg := Config{Seed: 5, EvalBatches: 1, Budget: supergraph.BatchBudget(1), CheckpointEvery: 2,
 		Supergraph: supergraph.Config{Nodes: 4, Channels: 4, LayersPerStage: 1, BatchSize: 16, LearningRate: 0.05}}
-	for _, name := range append(Strategies(), "graphenas-gp:init=3+proposals=4", "evolution:pick=gp") {
+	for _, name := range append(Strategies(), "graphenas-gp:proposals=4", "evolution:pick=gp") {
 		cfg.Strategy = name
 		whole, cut := filepath.Join(t.TempDir(), "whole"), filepath.Join(t.TempDir(), "cut")
 		w, err := Create(b, ds, cfg, whole)
@@ -125,7 +126,7 @@ func TestEveryStrategyRunsAndResumes(t *testing.T) {
 		}
 		c.Close()
 		var calls, lastDone, lastTotal int
-		r, err := Resume(b, ds, cut, WithReplayProgress(func(done, total int) { calls, lastDone, lastTotal = calls+1, done, total }))
+		r, err := Resume(b, ds, cut, WithProgress(func(e progress.Event) { calls, lastDone, lastTotal = calls+1, e.Done, e.Total }))
 		if err != nil {
 			t.Fatalf("%s: resume: %v", name, err)
 		}

@@ -12,12 +12,12 @@ import (
 	"github.com/graphenas/graphenas/graphenas/surrogate"
 )
 
-// GraphEnas is the GraphEnas loop: with the controller (strategies "graphenas", "graphenas-gp" and
-// "graphenas-plain") or without it ("gp-local", NewGPLocal). From the incumbent (the best cell of
-// the current climb) the actor proposes one edit; the edited cell is queried, and the controller
-// learns from δ = log(error after) − log(error before), the error being (100 − score)/100 (the
-// accuracy's on the table, the validation loss on the supergraph: LossScore). A better cell
-// becomes the incumbent. Around that loop, three things a search of noisy queries needs:
+// GraphEnas is the GraphEnas loop, with the controller ("graphenas", "graphenas-gp") or without
+// it ("gp-local", NewGPLocal). From the incumbent (the best cell of the current climb) the actor
+// proposes edits; the one chosen is queried, and the controller learns from
+// δ = log(error after) − log(error before), the error being (100 − score)/100 (the accuracy's on
+// the table, the validation loss on the supergraph: LossScore). A better cell becomes the
+// incumbent. Around that loop, three things a search of noisy queries needs:
 //   - no query is spent twice on one cell by accident: the actor is asked again (up to 20 times)
 //     when it proposes a cell already queried, and a climb whose incumbent has no unqueried
 //     neighbour left restarts from a random cell (as local search does);
@@ -26,24 +26,11 @@ import (
 //     picking the maximum of noisy values; a repeat that returns exactly the same value shows the
 //     table is noise-free, and confirmation stops; a confirmed incumbent climbs on from its mean;
 //   - the pick (Best) is the queried cell of highest posterior mean under the surrogate process
-//     (Options.GPPick, the default), or else ranks cells by a lower confidence bound that uses the
-//     noise measured on the repeated queries.
+//     (Options.GPPick), or else ranks cells by a lower confidence bound that uses the noise
+//     measured on the repeated queries.
 //
-// With OwnOptions ("graphenas": GraphEnas's own components only) the actor proposes 8 edits of
-// the incumbent, the critic screens them and the restarts, hindsight pairs feed the critic, and
-// the pick is a lower confidence bound. With GPOptions ("graphenas-gp") ten random cells are
-// queried first; then, before every query, the incumbent is the queried cell the surrogate
-// process (package surrogate) believes best, 16 edits of it are sampled (8 from the actor, 8 at
-// β = 0) and the process screens them; the process's belief is also the cell confirmed and the
-// pick. GPLocalOptions with NewGPLocal ("gp-local") is that loop with 16 uniform edits and no
-// controller at all: the named baseline that shows what the actor and critic add to it.
-// PlainOptions ("graphenas-plain") queries the actor's one sample as it is.
-// Options switch further parts on, each measured in RESULTS.md: the critic screening proposals,
-// hindsight pairs for the critic, screened restarts, more confirmations. (Three more, measured in
-// the ablation of commit 9d84c65 and not better than the default there — restarts kicked from the
-// best cell, revisits of promising cells, a critic-smoothed pick — were removed.)
-//
-// A Gaussian process that cannot be fitted (surrogate.Fit or Condition fails) is not an error: the
+// The three named loops are presets of Options: OwnOptions, GPOptions, GPLocalOptions. A
+// Gaussian process that cannot be fitted (surrogate.Fit or Condition fails) is not an error: the
 // critic screens and picks instead, and Fallbacks counts how often that happened.
 type GraphEnas struct {
 	name string
@@ -61,7 +48,7 @@ type GraphEnas struct {
 	noiseFree    bool
 	restart      bool
 	samples      map[string][]float64 // every observation of the cells queried more than once
-	gp           *surrogate.GP        // the surrogate (GPScreen), refitted every refitEvery() new cells
+	gp           *surrogate.GP        // the surrogate (GPScreen), refitted every gpRefit new cells
 	gpFitAt      int                  // how many cells it was last refitted on
 	gpAt         int                  // how many queries it was conditioned on
 	observed     int                  // queries observed
@@ -71,9 +58,8 @@ type GraphEnas struct {
 	moved        bool                 // whether it was an edit of the incumbent
 }
 
-// gpRefit is how many cells the surrogate needs before it is fitted, and by default
-// (Options.GPRefit 0) how many new cells make it choose its hyperparameters again; in between it
-// is only conditioned on the new queries.
+// gpRefit is how many cells the surrogate needs before it is fitted, and how many new cells make
+// it choose its hyperparameters again; in between it is only conditioned on the new queries.
 const gpRefit = 10
 
 // Options are the parts of the search loop around the controller that can be switched
@@ -94,8 +80,6 @@ type Options struct {
 	// replay buffer, both ways, with the return the two observed accuracies give: every pair of
 	// queried cells is a move whose effect is known.
 	Hindsight int
-	// CriticSteps is the number of extra critic training steps per query.
-	CriticSteps int
 	// RestartScreen is how many random cells the critic screens when a climb restarts, against
 	// the best cell so far; the most promising is queried. 0 restarts from a random cell.
 	RestartScreen int
@@ -120,22 +104,6 @@ type Options struct {
 	// Init is how many random cells are queried before the first climb starts (with GPScreen,
 	// so that the process has cells to fit before it screens).
 	Init int
-	// GPRefit is how many new cells make the process choose its hyperparameters again (0: 10);
-	// in between it is only conditioned on the new queries.
-	GPRefit int
-	// PosteriorReturn (with GPScreen) makes the controller learn from each edit's effect as the
-	// process sees it once the query is in, δ = (posterior mean of −log error at the incumbent) −
-	// (the same at the edited cell), instead of from the one noisy query: a return that pools
-	// the evidence of every queried cell.
-	PosteriorReturn bool
-}
-
-// refitEvery is Options.GPRefit, 10 when unset.
-func (s *GraphEnas) refitEvery() int {
-	if s.opts.GPRefit > 0 {
-		return s.opts.GPRefit
-	}
-	return gpRefit
 }
 
 // OwnOptions are the "graphenas" strategy's choices, GraphEnas's own components only: the actor
@@ -165,12 +133,6 @@ func GPLocalOptions() Options {
 	return o
 }
 
-// PlainOptions are the loop without the surrogate: one actor proposal per query, random
-// restarts, the pick by a lower confidence bound on each cell's own queries.
-func PlainOptions() Options {
-	return Options{Proposals: 1, Explore: 0.5}
-}
-
 // NewGraphEnas returns the GraphEnas strategy over sp with the controller configuration cfg and
 // the loop options opts, seeded from r so that every seed of a benchmark gets its own controller.
 func NewGraphEnas(b compute.Backend, sp space.Space, cfg controller.Config, opts Options, r *rand.Rand) (*GraphEnas, error) {
@@ -179,11 +141,11 @@ func NewGraphEnas(b compute.Backend, sp space.Space, cfg controller.Config, opts
 
 // NewGPLocal returns the "gp-local" baseline: the loop of opts (GPLocalOptions) with every
 // proposal a uniform one-op edit and no controller, so nothing is learned from the queries but
-// the surrogate process's belief. Its Options must not ask for the critic (Hindsight,
-// CriticSteps) nor for actor proposals (Uniform below Proposals).
+// the surrogate process's belief. Its Options must not ask for the critic (Hindsight) nor for
+// actor proposals (Uniform below Proposals).
 func NewGPLocal(sp space.Space, opts Options, r *rand.Rand) (*GraphEnas, error) {
-	if opts.Uniform < opts.Proposals || opts.Hindsight > 0 || opts.CriticSteps > 0 {
-		return nil, fmt.Errorf("strategy: gp-local has no controller: want uniform = proposals and no hindsight or critic steps, got %+v", opts)
+	if opts.Uniform < opts.Proposals || opts.Hindsight > 0 {
+		return nil, fmt.Errorf("strategy: gp-local has no controller: want uniform = proposals and no hindsight, got %+v", opts)
 	}
 	if opts.Proposals < 1 {
 		opts.Proposals = 1
@@ -374,11 +336,6 @@ func (s *GraphEnas) Observe(g *space.Graph, acc float64) error {
 			return fmt.Errorf("graphenas: observed a cell it did not propose")
 		}
 		delta := math.Log(errRate) - math.Log(s.incumbentErr)
-		if s.opts.PosteriorReturn && s.incumbent != nil {
-			if gp := s.surrogate(); gp != nil {
-				delta = gp.Mean(s.incumbent) - gp.Mean(g) // the process now includes this query
-			}
-		}
 		st, err := s.c.Observe(*s.pending, delta)
 		if err != nil {
 			return err
@@ -446,7 +403,7 @@ func (s *GraphEnas) confirmBest() {
 func errorRate(acc float64) float64 { return math.Max(100-acc, 0.01) / 100 }
 
 // learnFromPairs adds Hindsight pairs of the just-queried cell k and earlier cells, both ways, to
-// the critic's replay buffer and runs the extra critic steps.
+// the critic's replay buffer.
 func (s *GraphEnas) learnFromPairs(k string) error {
 	if s.c == nil {
 		return nil
@@ -467,8 +424,7 @@ func (s *GraphEnas) learnFromPairs(k string) error {
 			}
 		}
 	}
-	_, err := s.c.TrainCritic(s.opts.CriticSteps)
-	return err
+	return nil
 }
 
 // Best implements Strategy: the cell with the highest lower confidence bound, mean − σ̂/√n, where
@@ -483,7 +439,7 @@ func (s *GraphEnas) Best() *space.Graph {
 		return s.obs.graph[s.believedBest(gp)]
 	}
 	if s.opts.GPPick && len(s.keys) >= surrogatePickMin {
-		g, err := surrogatePick(s.obs, s.keys, 0)
+		g, err := surrogatePick(s.obs, s.keys)
 		if err == nil {
 			return g
 		}
@@ -515,7 +471,7 @@ func (s *GraphEnas) surrogate() *surrogate.GP {
 	s.gpAt = s.observed
 	samples := surrogateSamples(s.obs, s.keys)
 	var err error
-	refit := s.gp == nil || len(s.keys) >= s.gpFitAt+s.refitEvery()
+	refit := s.gp == nil || len(s.keys) >= s.gpFitAt+gpRefit
 	if !refit {
 		if s.gp, err = s.gp.Condition(samples); err != nil {
 			refit = true // conditioning failed: fit from scratch (as the next call used to)

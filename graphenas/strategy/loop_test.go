@@ -2,6 +2,7 @@ package strategy
 
 import (
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -10,46 +11,58 @@ import (
 	"github.com/graphenas/graphenas/graphenas/surrogate"
 )
 
-func TestParseVariant(t *testing.T) {
-	cfg, o, err := ParseVariant("graphenas-gp", "proposals=4+uniform=3+explore=0.25+hindsight=2+critic-steps=1+restart-screen=64+init=5+gp-refit=1+gp-belief=0+k=3+scale-returns=0+entropy=0")
+// ParseSpec reads a name once: its base's presets, then the variant's settings over them; a
+// setting its base does not take, an unknown one and a malformed one are refused, naming what is
+// taken.
+func TestParseSpec(t *testing.T) {
+	s, err := ParseSpec("graphenas-gp:proposals=4+uniform=3+explore=0.25+hindsight=2+restart-screen=64+gp-screen=0+k=3+scale-returns=0+entropy=0+pick=gp")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Options{Proposals: 4, Uniform: 3, Explore: 0.25, Hindsight: 2, CriticSteps: 1, RestartScreen: 64, Init: 5, GPRefit: 1, GPScreen: true, GPPick: true}
-	if o != want {
-		t.Errorf("options %+v, want %+v", o, want)
+	want := GPOptions()
+	want.Proposals, want.Uniform, want.Explore, want.Hindsight, want.RestartScreen, want.GPScreen = 4, 3, 0.25, 2, 64, false
+	if s.Options != want || !s.GPPick || s.Base != NameGraphEnasGP || s.String() != "graphenas-gp:proposals=4+uniform=3+explore=0.25+hindsight=2+restart-screen=64+gp-screen=0+k=3+scale-returns=0+entropy=0+pick=gp" {
+		t.Errorf("spec %+v, options want %+v", s, want)
 	}
-	if cfg.K != 3 || cfg.ScaleReturns || cfg.EntropyBonus != 0 || !cfg.Replay {
-		t.Errorf("controller settings %+v", cfg)
+	if s.Controller.K != 3 || s.Controller.ScaleReturns || s.Controller.EntropyBonus != 0 || !s.Controller.Replay {
+		t.Errorf("controller settings %+v", s.Controller)
 	}
-	for base, want := range map[string]Options{"graphenas": OwnOptions(), "graphenas-gp": GPOptions(), "graphenas-plain": PlainOptions(), "gp-local": GPLocalOptions()} {
-		if cfg, o, err := ParseVariant(base, ""); err != nil || o != want || cfg != LoopControllerConfig() {
-			t.Errorf("%s, empty variant: %+v %+v %v", base, cfg, o, err)
+	for name, want := range map[string]Options{NameGraphEnas: OwnOptions(), NameGraphEnasGP: GPOptions(), NameGPLocal: GPLocalOptions()} {
+		if s, err := ParseSpec(name); err != nil || s.Options != want {
+			t.Errorf("%s: %+v %v", name, s, err)
 		}
 	}
-	if _, _, err := ParseVariant("gp-local", "entropy=0"); err == nil || !strings.Contains(err.Error(), "no controller") {
-		t.Errorf("gp-local with a controller setting: %v", err)
+	if s, _ := ParseSpec("original:k=3"); s.Controller.K != 3 || s.Controller.Replay {
+		t.Errorf("original:k=3 is not the faithful controller with K = 3: %+v", s.Controller)
 	}
-	if _, _, err := ParseVariant("evolution", "proposals=2"); err == nil {
-		t.Error("evolution took loop settings")
+	if s, _ := ParseSpec("graphenas-walk"); s.Controller != WalkControllerConfig() {
+		t.Errorf("graphenas-walk's controller %+v", s.Controller)
 	}
-	for _, bad := range []string{"annealing=1", "proposals", "proposals=many", "smooth=10", "revisit=5", "restart-kick=2"} {
-		if _, _, err := ParseVariant("graphenas", bad); err == nil {
-			t.Errorf("%q: no error", bad)
+	for bad, want := range map[string]string{
+		"annealing":                    "unknown strategy",
+		"gp-local:entropy=0":           "gp-local takes no entropy",
+		"evolution:proposals=2":        "evolution takes no proposals (it takes pick)",
+		"random-walk:k=3":              "takes no k",
+		"graphenas:annealing=1":        "setting \"annealing=1\"",
+		"graphenas:proposals":          "want name=value",
+		"graphenas:proposals=many":     "want a number",
+		"graphenas:posterior-return=1": "setting \"posterior-return=1\"",
+		"graphenas-walk:connected=1":   "setting \"connected=1\"",
+		"evolution:pick=best":          "want pick=gp or pick=mean",
+	} {
+		if _, err := ParseSpec(bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", bad, err, want)
 		}
 	}
-	// The error names every setting, from the same list the parser reads; each one parses.
-	_, _, err = ParseVariant("graphenas", "annealing=1")
-	for _, vs := range VariantSettings() {
-		if !strings.Contains(err.Error(), vs.Name) {
-			t.Errorf("the unknown-setting error does not name %q: %v", vs.Name, err)
-		}
-		if _, _, err := ParseVariant("graphenas", vs.Name+"=1"); err != nil {
-			t.Errorf("%s=1: %v", vs.Name, err)
+	// An unknown setting's error names every setting its base takes, from the one list.
+	_, err = ParseSpec("graphenas:annealing=1")
+	for _, st := range Settings() {
+		if !strings.Contains(err.Error(), st.Name) {
+			t.Errorf("the error does not name %q: %v", st.Name, err)
 		}
 	}
-	if err := AddVariants(Factories(space.NB201{}, nil), space.NB201{}, nil, []string{"graphenas:k=2"}); err == nil {
-		t.Error("a GraphEnas variant without a back-end gave no error")
+	if _, err := NewFactory("graphenas:k=2", Env{Space: space.NB201{}}); err == nil || !strings.Contains(err.Error(), "back-end") {
+		t.Errorf("a loop without a back-end: %v", err)
 	}
 }
 
@@ -95,7 +108,7 @@ func TestSurrogatePick(t *testing.T) {
 	lucky := space.NB201Graph([6]int{0, 3, 1, 0, 3, 1}) // true accuracy 89.2
 	cells = append(cells, lucky)
 	inner := &scripted{cells: cells, obs: newObservations()}
-	p := NewSurrogatePick(inner, 0)
+	p := NewSurrogatePick(inner)
 	if p.Name() != "scripted:pick=gp" {
 		t.Errorf("name %q", p.Name())
 	}
@@ -121,7 +134,7 @@ func TestSurrogatePick(t *testing.T) {
 	}
 
 	// Noise-free: a repeated query returns the same value, and the pick is the highest value.
-	clean := NewSurrogatePick(&scripted{cells: cells[:10], obs: newObservations()}, 0)
+	clean := NewSurrogatePick(&scripted{cells: cells[:10], obs: newObservations()})
 	for range 11 {
 		g, _ := clean.Next()
 		if err := clean.Observe(g, smoothAccuracy(g)); err != nil {
@@ -139,39 +152,20 @@ func TestSurrogatePick(t *testing.T) {
 	}
 }
 
-func TestAddVariantsPick(t *testing.T) {
-	f := Factories(space.NB201{}, nil)
-	if err := AddVariants(f, space.NB201{}, nil, []string{"evolution:pick=gp", "local:pick=gp+pick-top=30", "random:pick=mean"}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := f["local:pick=gp+pick-top=30"](rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p, ok := s.(*SurrogatePick); !ok || p.Top != 30 || p.Name() != "local:pick=gp" {
-		t.Errorf("local:pick=gp+pick-top=30 made %T %+v", s, s)
-	}
-	if s, _ := f["random:pick=mean"](rand.New(rand.NewPCG(1, 1))); s.Name() != "random" {
-		t.Errorf("random:pick=mean made %s", s.Name())
-	}
-	for bad, want := range map[string]string{
-		"evolution:proposals=8": "takes only pick",
-		"annealing:pick=gp":     "unknown strategy",
-		"random:pick=best":      "want pick=gp",
-		"random:pick-top=x":     "want a count",
-	} {
-		if err := AddVariants(Factories(space.NB201{}, nil), space.NB201{}, nil, []string{bad}); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: error %v, want %q", bad, err, want)
+// pick=gp wraps any strategy, its search unchanged; pick=mean is the strategy as it is.
+func TestPickVariant(t *testing.T) {
+	for name, wrapped := range map[string]bool{"evolution:pick=gp": true, "local:pick=gp": true, "random:pick=mean": false} {
+		f, err := NewFactory(name, Env{Space: space.NB201{}})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if _, o, err := ParseVariant("graphenas-gp", "gp-screen=0+proposals=8"); err != nil || o.GPScreen || !o.GPPick || o.Proposals != 8 {
-		t.Errorf("gp-screen=0+proposals=8: %+v %v", o, err)
-	}
-	if _, o, err := parseVariant("gp-pick=1", PlainOptions()); err != nil || o.GPScreen || !o.GPPick || o.Proposals != 1 {
-		t.Errorf("gp-pick=1 over the plain loop: %+v %v", o, err)
-	}
-	if err := AddVariants(Factories(space.NB201{}, nil), space.NB201{}, nil, []string{"graphenas-plain:entropy=0"}); err == nil || !strings.Contains(err.Error(), "back-end") {
-		t.Errorf("graphenas-plain variant without a back-end: %v", err)
+		s, err := f(rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := s.(*SurrogatePick); ok != wrapped {
+			t.Errorf("%s made %T", name, s)
+		}
 	}
 }
 
@@ -285,7 +279,7 @@ func TestSurrogateFallbacksAreCounted(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		cells = append(cells, space.NB201Graph([6]int{i % 5, 1, 2, 3, 4, 0}))
 	}
-	p := NewSurrogatePick(&scripted{cells: cells, obs: newObservations()}, 0)
+	p := NewSurrogatePick(&scripted{cells: cells, obs: newObservations()})
 	for _, g := range cells {
 		if err := p.Observe(g, 90); err != nil {
 			t.Fatal(err)
@@ -340,12 +334,12 @@ func TestStrategiesRunOnTheSupergraphSpace(t *testing.T) {
 		}
 		return l
 	}
-	f := Factories(sp, b)
-	if len(f) != len(Names()) {
-		t.Errorf("%d factories with a back-end, %d names", len(f), len(Names()))
-	}
 	for _, name := range Names() {
-		s, err := f[name](rand.New(rand.NewPCG(1, 2)))
+		f, err := NewFactory(name, Env{Space: sp, Backend: b})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s, err := f(rand.New(rand.NewPCG(1, 2)))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -386,29 +380,24 @@ func TestStrategiesRunOnTheSupergraphSpace(t *testing.T) {
 	}
 }
 
-// Names, CheckName and the back-end rule agree with Factories.
+// Every name parses, builds without a back-end exactly when it needs none, and is documented
+// where users read the list: README.md names every strategy (a name added in one place only fails
+// here).
 func TestNames(t *testing.T) {
-	without := Factories(space.NB201{}, nil)
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range Names() {
-		if _, ok := without[name]; ok == NeedsBackend(name) {
-			t.Errorf("%s: listed without a back-end %v, needs one %v", name, ok, NeedsBackend(name))
-		}
-		if err := CheckName(name); err != nil {
+		if _, err := ParseSpec(name); err != nil {
 			t.Error(err)
 		}
-	}
-	for _, good := range []string{"graphenas-gp:proposals=4", "evolution:pick=gp", "graphenas-walk:pick=gp"} {
-		if err := CheckName(good); err != nil {
-			t.Errorf("%s: %v", good, err)
+		_, err := NewFactory(name, Env{Space: space.NB201{}})
+		if (err == nil) == NeedsBackend(name) {
+			t.Errorf("%s: built without a back-end: %v, needs one: %v", name, err, NeedsBackend(name))
 		}
-	}
-	for bad, want := range map[string]string{"annealing": "unknown strategy", "evolution:pick=best": "want pick=gp",
-		"random-walk:proposals=2": "a walk takes connected=0|1", "random:proposals=2": "takes no loop settings", "graphenas:annealing=1": "unknown setting"} {
-		if err := CheckName(bad); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: error %v, want %q", bad, err, want)
+		if !strings.Contains(string(readme), "`"+name+"`") {
+			t.Errorf("README.md does not name the strategy `%s`", name)
 		}
-	}
-	if err := AddVariants(without, space.NB201{}, nil, []string{"graphenas-walk:pick=gp"}); err == nil || !strings.Contains(err.Error(), "back-end") {
-		t.Errorf("graphenas-walk:pick=gp without a back-end: %v", err)
 	}
 }

@@ -3,7 +3,6 @@ package strategy
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/graphenas/graphenas/graphenas/space"
 	"github.com/graphenas/graphenas/graphenas/surrogate"
@@ -17,18 +16,15 @@ import (
 // the pick is the highest value, as the posterior would only blur it.
 type SurrogatePick struct {
 	Strategy
-	obs  *observations
-	keys []string
-	// Top, when above 0, fits the process to the Top cells of highest mean only: the region the
-	// pick is made in, where a stationary kernel fits better than across the whole space.
-	Top       int
+	obs       *observations
+	keys      []string
 	noiseFree bool
 	fallbacks int
 }
 
 // NewSurrogatePick wraps s (see SurrogatePick).
-func NewSurrogatePick(s Strategy, top int) *SurrogatePick {
-	return &SurrogatePick{Strategy: s, obs: newObservations(), Top: top}
+func NewSurrogatePick(s Strategy) *SurrogatePick {
+	return &SurrogatePick{Strategy: s, obs: newObservations()}
 }
 
 // Name implements Strategy.
@@ -52,7 +48,7 @@ func (p *SurrogatePick) Best() *space.Graph {
 		return p.obs.bestGraph()
 	}
 	if len(p.keys) >= surrogatePickMin {
-		g, err := surrogatePick(p.obs, p.keys, p.Top)
+		g, err := surrogatePick(p.obs, p.keys)
 		if err == nil {
 			return g
 		}
@@ -70,10 +66,7 @@ const surrogatePickMin = 3
 
 // surrogatePick is the cell among keys (at least surrogatePickMin) of highest posterior mean under
 // a process fitted to them (to the top of highest mean when top > 0).
-func surrogatePick(o *observations, keys []string, top int) (*space.Graph, error) {
-	if top > 0 && len(keys) > top {
-		keys = topByMean(o, keys, top)
-	}
+func surrogatePick(o *observations, keys []string) (*space.Graph, error) {
 	samples := surrogateSamples(o, keys)
 	gp, err := surrogate.Fit(samples, surrogate.DefaultGrid())
 	if err != nil {
@@ -95,24 +88,6 @@ func Fallbacks(s Strategy) int {
 		return f.Fallbacks()
 	}
 	return 0
-}
-
-// topByMean returns the n keys of highest mean, in the order of keys.
-func topByMean(o *observations, keys []string, n int) []string {
-	means := make([]float64, len(keys))
-	for i, k := range keys {
-		means[i] = o.mean(k)
-	}
-	sorted := append([]float64(nil), means...)
-	sort.Sort(sort.Reverse(sort.Float64Slice(sorted)))
-	cut := sorted[n-1]
-	out := make([]string, 0, n)
-	for i, k := range keys {
-		if means[i] >= cut && len(out) < n {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // surrogateSamples are the cells keys as the surrogate sees them: −log(error) of their mean

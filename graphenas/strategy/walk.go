@@ -20,15 +20,12 @@ import (
 // highest mean score. Unlike the GraphEnas loop, a walk keeps no incumbent, screens nothing and
 // never restarts: it is the algorithm the mission describes, one edit at a time.
 //
-// A restricted walk (Restrict; the variants "graphenas-walk:connected=1" and ":effective=1") never
-// proposes an edit that leaves no path from the input to the output (connected), or one that
-// changes nothing the child network computes (effective: the op of a node off every path, an edge
-// between such nodes): it sets such a proposal aside and asks the actor again, up to
-// RestrictedDraws times, then takes a uniform edit among those allowed. Sampling so is sampling
-// the actor's policy restricted to the allowed edits; the actor is not told about the proposals
-// set aside (Move.Redrawn counts them). With "masked=1" the actor's policy itself is restricted
-// (controller.SetActionFilter): it is the softmax over the allowed edits only, when it proposes
-// and when it learns, so nothing is set aside and no step falls back to a uniform edit.
+// In a space that knows which of its members have a path from the input to the output
+// (space.LiveSpace: the supergraph), the walk never proposes an edit that leaves none: such a
+// network ignores its input, and retraining refuses it. It sets such a proposal aside and asks
+// the actor again, up to RestrictedDraws times, then takes a uniform edit among those allowed;
+// sampling so is sampling the actor's policy restricted to the allowed edits (Move.Redrawn counts
+// the proposals set aside).
 type Walk struct {
 	name       string
 	sp         space.Space
@@ -40,20 +37,19 @@ type Walk struct {
 	pending    *controller.Proposal
 	last       Move
 	moved      bool
-	live       space.LiveSpace // nil unless the walk is restricted
-	restrict   Restriction
+	live       space.LiveSpace      // nil in a space that cannot tell (NAS-Bench-201)
 	redrawn    int                  // proposals set aside for the pending edit
-	edits      map[string]walkEdits // the edits of graphs met, by key (restricted walks)
+	edits      map[string]walkEdits // the edits of graphs met, by key
 	editsKept  int                  // how many graphs' edits edits holds at most
 }
 
-// WalkEditsKept is how many architectures' edits a restricted walk keeps (a few kB each) before
-// it forgets them all and starts again; they are recomputed when met again, so forgetting changes
-// no result, only time, and memory stays bounded on a search of any length.
+// WalkEditsKept is how many architectures' edits a walk keeps (a few kB each) before it forgets
+// them all and starts again; they are recomputed when met again, so forgetting changes no result,
+// only time, and memory stays bounded on a search of any length.
 const WalkEditsKept = 4096
 
 // walkEdits are the legal edits of a graph (space.Actions), the graphs they lead to, and which
-// of them a restricted walk may take (Walk.editsOf).
+// of them keep a path from the input to the output (Walk.editsOf).
 type walkEdits struct {
 	acts   []space.Action
 	afters []*space.Graph
@@ -61,25 +57,15 @@ type walkEdits struct {
 	any    bool // some edit is ok
 }
 
-// Restriction says which edits a restricted walk sets aside (Walk.Restrict).
-type Restriction struct {
-	// Connected sets aside an edit that leaves no path from the input to the output.
-	Connected bool `json:"connected,omitempty"`
-	// Effective sets aside an edit that changes nothing the child network computes.
-	Effective bool `json:"effective,omitempty"`
-	// Masked restricts the actor's policy to the allowed edits instead of setting proposals
-	// aside (see Walk); it needs Connected or Effective, and an actor.
-	Masked bool `json:"masked,omitempty"`
-}
-
-// RestrictedDraws is how many of the actor's proposals a restricted walk draws for one step
-// before it falls back to a uniform edit among those allowed.
+// RestrictedDraws is how many of the actor's proposals a walk draws for one step before it falls
+// back to a uniform edit among those that keep a path from input to output.
 const RestrictedDraws = 16
 
 // NewWalk returns a walk over sp named name, whose actor-critic has the configuration cfg
 // (Seed included); with b nil the walk has no controller and every edit is uniform.
 func NewWalk(name string, b compute.Backend, sp space.Space, cfg controller.Config, r *rand.Rand) (*Walk, error) {
-	w := &Walk{name: name, sp: sp, r: r, obs: newObservations(), editsKept: WalkEditsKept}
+	w := &Walk{name: name, sp: sp, r: r, obs: newObservations(), editsKept: WalkEditsKept, edits: map[string]walkEdits{}}
+	w.live, _ = sp.(space.LiveSpace)
 	if b != nil {
 		c, err := controller.New(b, sp, cfg)
 		if err != nil {
@@ -96,61 +82,11 @@ func (w *Walk) Name() string { return w.name }
 // Controller returns the walk's actor-critic (nil for the random walk).
 func (w *Walk) Controller() *controller.Controller { return w.c }
 
-// Restrict makes the walk set aside the edits r names (see Walk). It fails for a space that
-// cannot say what its members compute (not a space.LiveSpace), where it would change nothing, and
-// after the walk has started.
-func (w *Walk) Restrict(r Restriction) error {
-	if r == (Restriction{}) {
-		return nil
-	}
-	live, ok := w.sp.(space.LiveSpace)
-	if !ok {
-		return fmt.Errorf("strategy: %s: the %s space does not say which of its members have a path from input to output or what they compute, so connected=1 and effective=1 have nothing to keep", w.name, w.sp.Name())
-	}
-	if w.current != nil {
-		return fmt.Errorf("strategy: %s: Restrict after the walk started", w.name)
-	}
-	if r.Masked && !r.Connected && !r.Effective {
-		return fmt.Errorf("strategy: %s: masked=1 restricts the actor to the edits connected=1 or effective=1 allow; name one of them", w.name)
-	}
-	if r.Masked && w.c == nil {
-		return fmt.Errorf("strategy: %s: masked=1 restricts the actor's policy, and this walk has no actor (its edits are already uniform among the allowed ones)", w.name)
-	}
-	w.live, w.restrict, w.edits = live, r, map[string]walkEdits{}
-	if r.Masked {
-		w.c.SetActionFilter(func(g *space.Graph, acts []space.Action) []bool {
-			e := w.editsOf(g)
-			if len(e.acts) != len(acts) {
-				panic("strategy: the controller's legal edits differ from space.Actions") // both list space.Actions
-			}
-			return e.ok
-		})
-	}
-	return nil
-}
+// allowed reports whether the walk may move from the current architecture to next.
+func (w *Walk) allowed(next *space.Graph) bool { return w.live == nil || w.live.Connected(next) }
 
-// allowed reports whether the restricted walk may move from the current architecture to next.
-func (w *Walk) allowed(next *space.Graph) bool {
-	if w.live == nil {
-		return true
-	}
-	return w.allowedFrom(w.current, next)
-}
-
-// allowedFrom reports whether the restriction allows the edit of before into next.
-func (w *Walk) allowedFrom(before, next *space.Graph) bool {
-	if w.restrict.Connected && !w.live.Connected(next) {
-		return false
-	}
-	return !w.restrict.Effective || w.live.Computed(next) != w.live.Computed(before)
-}
-
-// editsOf returns the legal edits of g and which of them the restricted walk may take: the
-// allowed ones; where none is allowed (with effective=1, an architecture whose only path is the
-// input's edge to the output and that has no other edge: every edit that changes what it computes
-// cuts that path), those that keep a path if the walk keeps connected; where none does either,
-// none (the caller then takes any edit). Results are kept by the graph's key, up to
-// WalkEditsKept graphs.
+// editsOf returns the legal edits of g and which of them keep a path from input to output (all
+// of them when none does). Results are kept by the graph's key, up to WalkEditsKept graphs.
 func (w *Walk) editsOf(g *space.Graph) walkEdits {
 	if e, ok := w.edits[g.Key()]; ok {
 		return e
@@ -160,21 +96,14 @@ func (w *Walk) editsOf(g *space.Graph) walkEdits {
 	}
 	acts := space.Actions(w.sp, g)
 	e := walkEdits{acts: acts, afters: make([]*space.Graph, len(acts)), ok: make([]bool, len(acts))}
-	connected := make([]bool, len(acts))
-	anyConnected := false
 	for i, a := range acts {
 		next, err := space.Apply(w.sp, g, a)
 		if err != nil {
 			panic(fmt.Sprintf("strategy: a listed action is illegal: %v", err)) // space.Actions lists legal ones
 		}
 		e.afters[i] = next
-		e.ok[i] = w.allowedFrom(g, next)
+		e.ok[i] = w.allowed(next)
 		e.any = e.any || e.ok[i]
-		connected[i] = w.live.Connected(next)
-		anyConnected = anyConnected || connected[i]
-	}
-	if !e.any && w.restrict.Connected && anyConnected {
-		e.ok, e.any = connected, true
 	}
 	w.edits[g.Key()] = e
 	return e
@@ -192,7 +121,7 @@ func (w *Walk) Next() (*space.Graph, error) {
 		return after, nil
 	}
 	draws := 1
-	if w.live != nil && !w.restrict.Masked {
+	if w.live != nil {
 		draws = RestrictedDraws
 	}
 	for range draws {
@@ -200,7 +129,7 @@ func (w *Walk) Next() (*space.Graph, error) {
 		if err != nil {
 			return nil, err
 		}
-		if w.restrict.Masked || w.allowed(p.After) { // a masked actor proposes only what editsOf allows
+		if w.allowed(p.After) {
 			w.pending = &p
 			return p.After, nil
 		}
@@ -216,8 +145,8 @@ func (w *Walk) Next() (*space.Graph, error) {
 	return after, nil
 }
 
-// uniformEdit is a uniform legal edit of the current architecture, among those the restricted
-// walk may take (editsOf); any edit when it may take none.
+// uniformEdit is a uniform legal edit of the current architecture, among those that keep a path
+// from input to output (editsOf); any edit when none does.
 func (w *Walk) uniformEdit() (*space.Graph, space.Action) {
 	if w.live == nil {
 		return RandomEdit(w.sp, w.current, w.r)

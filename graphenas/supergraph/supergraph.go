@@ -30,6 +30,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/arch"
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/data"
+	"github.com/graphenas/graphenas/graphenas/progress"
 )
 
 // Budget says how long Train trains: a number of batches (reproducible; tests use it) or
@@ -349,9 +350,9 @@ func (s *Supergraph) Evaluate(a *arch.Arch, batches int) (EvalResult, error) {
 // Test returns the loss and accuracy of a on the whole test set.
 func (s *Supergraph) Test(a *arch.Arch) (EvalResult, error) { return s.TestShowing(a, nil) }
 
-// TestShowing is Test that calls progress, when set, after each batch with the images tested so
-// far and the test set's size: testing a wide network on a CPU takes minutes.
-func (s *Supergraph) TestShowing(a *arch.Arch, progress func(images, total int)) (EvalResult, error) {
+// TestShowing is Test that reports to report, when set, after each batch (phase "test", Done the
+// images tested so far of the test set's Total): testing a wide network on a CPU takes minutes.
+func (s *Supergraph) TestShowing(a *arch.Arch, report progress.Func) (EvalResult, error) {
 	test, err := data.NewBatcher(s.ds.Test, nil, min(s.cfg.BatchSize, s.ds.Test.N), 0)
 	if err != nil {
 		return EvalResult{}, err
@@ -360,8 +361,8 @@ func (s *Supergraph) TestShowing(a *arch.Arch, progress func(images, total int))
 	var batch data.Batch
 	return s.evaluate(a, func(k int) (*data.Batch, bool) {
 		start := k * bs
-		if progress != nil && k > 0 {
-			progress(min(start, s.ds.Test.N), s.ds.Test.N)
+		if report != nil && k > 0 {
+			report(progress.Event{Phase: "test", Done: min(start, s.ds.Test.N), Total: s.ds.Test.N, Status: "images"})
 		}
 		if start >= s.ds.Test.N {
 			return nil, false

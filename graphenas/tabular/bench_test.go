@@ -21,12 +21,11 @@ func BenchmarkStrategySeed(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("back-end %s (%s)", choice.Config, choice.Reason)
-	f := Factories(be)
 	for _, name := range []string{"random", "evolution", "gp-local", "graphenas", "graphenas-gp"} {
 		b.Run(name, func(b *testing.B) {
 			cfg := Config{Dataset: CIFAR10, Checkpoints: []int{100, 200}, Noise: 0.5, Seeds: 1, SeedOffset: 100}
 			for b.Loop() {
-				if _, err := Run(tab, cfg, name, f[name]); err != nil {
+				if _, err := Run(tab, cfg, name, mustFactory(b, name, be)); err != nil {
 					b.Fatal(err)
 				}
 			}

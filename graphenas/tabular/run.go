@@ -12,15 +12,16 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/space"
 	"github.com/graphenas/graphenas/graphenas/stats"
 	"github.com/graphenas/graphenas/graphenas/strategy"
 )
 
-// Factories returns the strategies known by name (strategy.Factories) on the NAS-Bench-201
-// cell space; those with the controller only with a back-end b.
-func Factories(b compute.Backend) map[string]strategy.Factory {
-	return strategy.Factories(space.NB201{}, b)
+// Factory returns the factory of the strategy name (strategy.ParseSpec) on the NAS-Bench-201
+// cell space; those with a controller need a back-end b.
+func Factory(name string, b compute.Backend) (strategy.Factory, error) {
+	return strategy.NewFactory(name, strategy.Env{Space: space.NB201{}, Backend: b})
 }
 
 // Config is one benchmark: the data set, query checkpoints, noise and seeds.
@@ -35,8 +36,9 @@ type Config struct {
 	// SeedOffset shifts the seeds, so that settings chosen on seeds 1–20 can be reported on fresh
 	// ones (e.g. 100 for seeds 101–200).
 	SeedOffset int
-	// SeedDone, when set, is called after each seed's run of a strategy (for a progress bar).
-	SeedDone func(strategy string, seed int, seconds float64)
+	// Progress, when set, receives an event after each seed's run of a strategy (Run: the
+	// strategy, Done: seeds finished of Total).
+	Progress progress.Func `json:"-"`
 }
 
 // Score is a strategy's result at one checkpoint, over seeds.
@@ -102,8 +104,9 @@ func Run(t *Table, cfg Config, name string, factory strategy.Factory) (Result, e
 			}
 		}
 		res.GPFallbacks += strategy.Fallbacks(strat)
-		if cfg.SeedDone != nil {
-			cfg.SeedDone(name, seed, time.Since(start).Seconds())
+		if cfg.Progress != nil {
+			cfg.Progress(progress.Event{Run: name, Phase: "tabular", Done: seed - cfg.SeedOffset, Total: cfg.Seeds,
+				Status: fmt.Sprintf("seed %d took %.0f s", seed, time.Since(start).Seconds())})
 		}
 	}
 	for i, q := range cps {
@@ -115,17 +118,12 @@ func Run(t *Table, cfg Config, name string, factory strategy.Factory) (Result, e
 }
 
 // RunAll runs the named strategies of factories one after the other (see Run).
-func RunAll(t *Table, cfg Config, names []string, factories map[string]strategy.Factory) ([]Result, error) {
+func RunAll(t *Table, cfg Config, names []string, b compute.Backend) ([]Result, error) {
 	var out []Result
 	for _, name := range names {
-		f, ok := factories[name]
-		if !ok {
-			known := make([]string, 0, len(factories))
-			for k := range factories {
-				known = append(known, k)
-			}
-			sort.Strings(known)
-			return nil, fmt.Errorf("tabular: unknown strategy %q (known: %s)", name, strings.Join(known, ", "))
+		f, err := Factory(name, b)
+		if err != nil {
+			return nil, fmt.Errorf("tabular: %w", err)
 		}
 		res, err := Run(t, cfg, name, f)
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gomlx/compute"
+
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/space"
 	"github.com/graphenas/graphenas/graphenas/strategy"
@@ -69,9 +71,8 @@ func TestBaselinesReproduceReferencePoints(t *testing.T) {
 	// 93.86, evolution 94.25, local 94.31. With 60 seeds the standard error is about 0.03–0.05.
 	cfg := Config{Dataset: CIFAR10, Checkpoints: []int{100}, Seeds: 60}
 	want := map[string]float64{"random": 93.86, "evolution": 94.25, "local": 94.31}
-	f := Factories(nil)
 	for name := range want {
-		res, err := Run(tab, cfg, name, f[name])
+		res, err := Run(tab, cfg, name, mustFactory(t, name, nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,8 +82,8 @@ func TestBaselinesReproduceReferencePoints(t *testing.T) {
 		}
 	}
 	// Reproducible from the seed.
-	a, _ := Run(tab, cfg, "evolution", Factories(nil)["evolution"])
-	b, _ := Run(tab, cfg, "evolution", Factories(nil)["evolution"])
+	a, _ := Run(tab, cfg, "evolution", mustFactory(t, "evolution", nil))
+	b, _ := Run(tab, cfg, "evolution", mustFactory(t, "evolution", nil))
 	if a.Scores[0].Mean != b.Scores[0].Mean {
 		t.Error("two runs from the same seeds differ")
 	}
@@ -95,9 +96,8 @@ func TestGraphEnasStrategy(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{Dataset: CIFAR10, Checkpoints: []int{30, 60}, Seeds: 2}
-	f := Factories(b)
 	run := func() Result {
-		res, err := Run(tab, cfg, "graphenas", f["graphenas"])
+		res, err := Run(tab, cfg, "graphenas", mustFactory(t, "graphenas", b))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,15 +114,12 @@ func TestGraphEnasStrategy(t *testing.T) {
 	if a.Scores[1].Mean != again.Scores[1].Mean {
 		t.Error("graphenas is not reproducible from the seed")
 	}
-	if _, ok := f["original"]; !ok {
-		t.Error("no faithful strategy")
-	}
 }
 
 func TestRunAllAndMarkdown(t *testing.T) {
 	table := loadTable(t)
 	cfg := Config{Dataset: CIFAR10, Checkpoints: []int{10, 20}, Seeds: 2}
-	res, err := RunAll(table, cfg, []string{"random", "local"}, Factories(nil))
+	res, err := RunAll(table, cfg, []string{"random", "local"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +127,7 @@ func TestRunAllAndMarkdown(t *testing.T) {
 	if len(res) != 2 || !strings.Contains(md, "| random |") || !strings.Contains(md, "best of 20") {
 		t.Errorf("markdown:\n%s", md)
 	}
-	if _, err := RunAll(table, cfg, []string{"annealing"}, Factories(nil)); err == nil || !strings.Contains(err.Error(), "known:") {
+	if _, err := RunAll(table, cfg, []string{"annealing"}, nil); err == nil || !strings.Contains(err.Error(), "known:") {
 		t.Errorf("unknown strategy: %v", err)
 	}
 }
@@ -157,18 +154,24 @@ func variantFactory(t *testing.T, name string) strategy.Factory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := Factories(b)
-	if err := strategy.AddVariants(f, space.NB201{}, b, []string{name}); err != nil {
+	return mustFactory(t, name, b)
+}
+
+// mustFactory is Factory(name, b), failing the test on an error.
+func mustFactory(t testing.TB, name string, b compute.Backend) strategy.Factory {
+	t.Helper()
+	f, err := Factory(name, b)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return f[name]
+	return f
 }
 
 // Every loop option switched on at once: the search still climbs and spends no noise-free query
 // twice, but for the one confirmation that finds out the table is noise-free.
 func TestGraphEnasVariantWithEveryOption(t *testing.T) {
 	tab := loadTable(t)
-	name := "graphenas:proposals=6+hindsight=2+critic-steps=1+restart-screen=32"
+	name := "graphenas:proposals=6+hindsight=2+restart-screen=32"
 	variant := variantFactory(t, name)
 	var counted *countingStrategy
 	wrapped := func(r *rand.Rand) (strategy.Strategy, error) {
@@ -192,7 +195,7 @@ func TestGraphEnasVariantWithEveryOption(t *testing.T) {
 // still climbs to a good cell in 60 queries, reproducibly.
 func TestGraphEnasGPBelief(t *testing.T) {
 	tab := loadTable(t)
-	name := "graphenas-gp:proposals=8+gp-belief=1+restart-screen=64"
+	name := "graphenas-gp:proposals=8+restart-screen=64"
 	variant := variantFactory(t, name)
 	cfg := Config{Dataset: CIFAR10, Checkpoints: []int{60}, Seeds: 1, Noise: 0.5}
 	a, err := Run(tab, cfg, name, variant)
@@ -250,16 +253,15 @@ func TestLoadRejectsNonFinite(t *testing.T) {
 // reproducibly, climbs under noise, and refuses options that need the critic or the actor.
 func TestGPLocal(t *testing.T) {
 	tab := loadTable(t)
-	f := Factories(nil)
-	if _, ok := f["graphenas-gp"]; ok {
-		t.Error("graphenas-gp listed without a back-end")
+	if _, err := Factory("graphenas-gp", nil); err == nil {
+		t.Error("graphenas-gp built without a back-end")
 	}
 	cfg := Config{Dataset: CIFAR10, Checkpoints: []int{30, 60}, Seeds: 3, SeedOffset: 100, Noise: 0.5}
-	a, err := Run(tab, cfg, "gp-local", f["gp-local"])
+	a, err := Run(tab, cfg, "gp-local", mustFactory(t, "gp-local", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := Run(tab, cfg, "gp-local", f["gp-local"])
+	again, err := Run(tab, cfg, "gp-local", mustFactory(t, "gp-local", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,10 +272,7 @@ func TestGPLocal(t *testing.T) {
 	if a.Scores[1].Mean < 93 {
 		t.Errorf("gp-local, best of 60 at σ 0.5: %.2f", a.Scores[1].Mean)
 	}
-	if err := strategy.AddVariants(f, space.NB201{}, nil, []string{"gp-local:proposals=4+pick=gp"}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(tab, Config{Dataset: CIFAR10, Checkpoints: []int{20}, Seeds: 1}, "gp-local:proposals=4+pick=gp", f["gp-local:proposals=4+pick=gp"])
+	res, err := Run(tab, Config{Dataset: CIFAR10, Checkpoints: []int{20}, Seeds: 1}, "gp-local:proposals=4+pick=gp", mustFactory(t, "gp-local:proposals=4+pick=gp", nil))
 	if err != nil || res.Scores[0].Mean < 90 {
 		t.Errorf("gp-local:proposals=4+pick=gp: %+v, %v", res, err)
 	}

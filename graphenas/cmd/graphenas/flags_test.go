@@ -28,8 +28,7 @@ func parseConfig(t *testing.T, args ...string) (search.Config, error) {
 }
 
 // TestNoFlagsIsTheLibraryDefault checks the single source of defaults: parsing no flag gives
-// exactly search.DefaultConfig(), return scaling included, and `graphenas search --print-config`
-// prints it.
+// exactly search.DefaultConfig(), and `graphenas search --print-config` prints it.
 func TestNoFlagsIsTheLibraryDefault(t *testing.T) {
 	cfg, err := parseConfig(t)
 	if err != nil {
@@ -37,9 +36,6 @@ func TestNoFlagsIsTheLibraryDefault(t *testing.T) {
 	}
 	if want := search.DefaultConfig(); !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("no flags give\n%+v\nthe library's default is\n%+v", cfg, want)
-	}
-	if !cfg.Controller.ScaleReturns {
-		t.Error("the default runs without return scaling")
 	}
 
 	r, w, err := os.Pipe()
@@ -62,16 +58,13 @@ func TestNoFlagsIsTheLibraryDefault(t *testing.T) {
 	if !reflect.DeepEqual(printed, search.DefaultConfig()) {
 		t.Errorf("--print-config printed\n%+v\nthe library's default is\n%+v", printed, search.DefaultConfig())
 	}
-	if !strings.Contains(string(raw), `"scale_returns": true`) {
-		t.Errorf("--print-config: no \"scale_returns\": true in\n%s", raw)
-	}
 	// A flag changes its field and nothing else.
-	cfg, err = parseConfig(t, "--channels", "12", "--scale-returns=false", "--budget-seconds", "0.5")
+	cfg, err = parseConfig(t, "--channels", "12", "--strategy", "graphenas-walk:scale-returns=0", "--budget-seconds", "0.5")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := search.DefaultConfig()
-	want.Supergraph.Channels, want.Controller.ScaleReturns = 12, false
+	want.Supergraph.Channels, want.Strategy = 12, "graphenas-walk:scale-returns=0"
 	want.Budget.Batches, want.Budget.Time = 0, 500_000_000
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("flags give\n%+v\nwant\n%+v", cfg, want)
@@ -91,8 +84,7 @@ func TestFlagsRefuseBadValues(t *testing.T) {
 		{"search", "batch-size", "0"},
 		{"search", "momentum", "1"},
 		{"search", "weights-fraction", "1.5"},
-		{"search", "ctrl-lr", "-Inf"},
-		{"search", "entropy-bonus", "NaN"},
+		{"search", "warmup-batches", "-1"},
 		{"search", "steps", "0"},
 		{"search", "train-images", "-5"},
 		{"search", "retrain-epochs", "NaN"},

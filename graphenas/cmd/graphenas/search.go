@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -59,18 +58,14 @@ func configFlags(fs *flag.FlagSet) func() (search.Config, error) {
 	return configFlagsOn(fs, search.DefaultConfig())
 }
 
-// controllerFlags are the flags of search.Config.Controller, which graphenas-walk reads.
-var controllerFlags = []string{"ctrl-hidden", "ctrl-layers", "ctrl-lr", "ctrl-actor-weight", "ctrl-k", "ctrl-gamma",
-	"beta-start", "beta-end", "beta-steps", "replay", "replay-size", "replay-batch", "baseline", "entropy-bonus",
-	"all-actions", "scale-returns"}
-
 // configFlagsOn is configFlags over base instead of the default (a resumed run's saved
 // configuration: then the flags given are exactly the changes asked for).
 func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, error) {
 	cfg := base
-	sg, cc := &cfg.Supergraph, &cfg.Controller
+	sg := &cfg.Supergraph
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of every random choice")
-	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "the strategy: "+strings.Join(search.Strategies(), ", ")+", or a variant such as graphenas-gp:proposals=8, evolution:pick=gp or graphenas-walk:connected=1+effective=1 (a walk whose edits keep a path from input to output and change what the network computes; +masked=1 restricts the actor's policy to those edits)")
+	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "the strategy: "+strings.Join(search.Strategies(), ", ")+
+		", or a variant written name:setting=value+…, e.g. graphenas-walk:k=3+entropy=0.05 or evolution:pick=gp (settings: "+settingNames()+")")
 	intFlag(fs, &cfg.Budget.Batches, "budget-batches", 1, 1<<20, "training batches per step (reproducible)")
 	budgetSeconds := base.Budget.Time.Seconds()
 	floatFlag(fs, &budgetSeconds, "budget-seconds", 0, 3600, "training seconds per step, instead of --budget-batches")
@@ -90,22 +85,6 @@ func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, 
 	positiveFloatFlag(fs, &sg.BNMomentum, "bn-momentum", 1, "batch-norm running-statistics momentum")
 	floatFlag(fs, &sg.WeightsFraction, "weights-fraction", 0.01, 0.99, "share of the training set for the weights (the rest scores architectures)")
 	intFlag(fs, &sg.CacheSize, "cache-size", 1, 1<<16, "architectures whose executables are kept")
-	intFlag(fs, &cc.Hidden, "ctrl-hidden", 1, 4096, "controller: layer width")
-	intFlag(fs, &cc.Layers, "ctrl-layers", 1, 64, "controller: GraphSAGE layers")
-	positiveFloatFlag(fs, &cc.LearningRate, "ctrl-lr", 1, "controller: Adam learning rate")
-	positiveFloatFlag(fs, &cc.ActorWeight, "ctrl-actor-weight", 1000, "controller: weight of the actor's loss")
-	intFlag(fs, &cc.K, "ctrl-k", 1, 1000, "controller: steps credited to an edit")
-	positiveFloatFlag(fs, &cc.Gamma, "ctrl-gamma", 1, "controller: discount (default 1 − 1/K)")
-	floatFlag(fs, &cc.BetaStart, "beta-start", 0, 1000, "controller: inverse temperature at the start")
-	floatFlag(fs, &cc.BetaEnd, "beta-end", 0, 1000, "controller: inverse temperature after --beta-steps")
-	intFlag(fs, &cc.BetaSteps, "beta-steps", 1, 1<<20, "controller: steps of the β schedule")
-	fs.BoolVar(&cc.Replay, "replay", cc.Replay, "controller: train the critic on replayed minibatches")
-	intFlag(fs, &cc.ReplaySize, "replay-size", 1, 1<<20, "controller: replay buffer size")
-	intFlag(fs, &cc.ReplayBatch, "replay-batch", 1, 1<<16, "controller: replay minibatch")
-	fs.BoolVar(&cc.Baseline, "baseline", cc.Baseline, "controller: advantage baseline")
-	floatFlag(fs, &cc.EntropyBonus, "entropy-bonus", 0, 1000, "controller: entropy bonus weight")
-	fs.BoolVar(&cc.AllActions, "all-actions", cc.AllActions, "controller: expected policy gradient over every legal edit")
-	fs.BoolVar(&cc.ScaleReturns, "scale-returns", cc.ScaleReturns, "controller: the critic learns returns over their running RMS")
 	return func() (search.Config, error) {
 		switch {
 		case isSet(fs, "budget-seconds"):
@@ -127,23 +106,14 @@ func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, 
 		if cfg.Sample > cfg.Population {
 			return cfg, fmt.Errorf("--sample %d is larger than --population %d", cfg.Sample, cfg.Population)
 		}
-		if err := strategy.CheckName(cfg.Strategy); err != nil {
+		spec, err := strategy.ParseSpec(cfg.Strategy)
+		if err != nil {
 			return cfg, fmt.Errorf("--strategy: %w", err)
 		}
 		// Settings that only one strategy reads are refused for the others, not ignored.
-		base, _, _ := strings.Cut(cfg.Strategy, ":")
-		for _, only := range []struct {
-			strategy string
-			flags    []string
-			instead  string
-		}{
-			{search.StrategyWalk, controllerFlags, "; the loops take them as variant settings, e.g. graphenas:k=3 (strategy.VariantSettings)"},
-			{search.StrategyEvolution, []string{"population", "sample"}, ""},
-		} {
-			for _, name := range only.flags {
-				if isSet(fs, name) && base != only.strategy {
-					return cfg, fmt.Errorf("--%s configures %s only, not %s%s", name, only.strategy, cfg.Strategy, only.instead)
-				}
+		for _, name := range []string{"population", "sample"} {
+			if isSet(fs, name) && spec.Base != search.StrategyEvolution {
+				return cfg, fmt.Errorf("--%s configures %s only, not %s", name, search.StrategyEvolution, cfg.Strategy)
 			}
 		}
 		return cfg, nil
@@ -237,16 +207,11 @@ func runSearch(args []string) error {
 	defer b.Finalize()
 	var s *search.Search
 	if f.resume {
-		var replayBar *progress.Bar
-		replaying := func(done, total int) {
-			if replayBar == nil && !f.quiet {
-				replayBar = progress.New(os.Stderr, "replaying the logged steps", total)
-			}
-			if replayBar != nil {
-				replayBar.Update(done, "")
-			}
+		var opts []search.Option
+		if !f.quiet {
+			opts = append(opts, search.WithProgress(progress.NewBars(os.Stderr).Report))
 		}
-		if s, err = search.Resume(b, ds, dir, search.WithReplayProgress(replaying)); err != nil {
+		if s, err = search.Resume(b, ds, dir, opts...); err != nil {
 			return err
 		}
 		changes, err := s.Change(cfg)
@@ -303,25 +268,8 @@ func runSearch(args []string) error {
 
 // retrainShowing runs retrain.Run with a progress bar and prints the result.
 func retrainShowing(b compute.Backend, ds *data.Dataset, a *arch.Arch, cfg retrain.Config, quiet bool) (retrain.Result, error) {
-	var bar *progress.Bar
-	cfg.Progress = func(p retrain.Point) {
-		if quiet {
-			return
-		}
-		if bar == nil {
-			bar = progress.New(os.Stderr, "retrain", p.TotalBatches).From(p.Batches) // made at the first report
-		}
-		bar.Update(p.Batches, fmt.Sprintf("epoch %.2f loss %.4f acc %.3f lr %.4f", p.Epoch, p.TrainLoss, p.TrainAccuracy, p.LearningRate))
-	}
-	var testBar *progress.Bar
-	cfg.TestProgress = func(images, total int) {
-		if quiet {
-			return
-		}
-		if testBar == nil {
-			testBar = progress.New(os.Stderr, "test", total).From(images)
-		}
-		testBar.Update(images, "images")
+	if !quiet {
+		cfg.Progress = progress.NewBars(os.Stderr).Report
 	}
 	r, err := retrain.Run(b, ds, a, cfg)
 	for _, w := range r.Warnings {
@@ -443,34 +391,14 @@ func runCompare(args []string) error {
 		return err
 	}
 	defer b.Finalize()
-	total := len(cc.Strategies) * len(cc.Seeds)
-	// Several runs at once would redraw one terminal line in turn: their bars print plain lines
-	// instead (a writer that is not the terminal's file), one at a time.
-	var barOut io.Writer = os.Stderr
-	if workers > 1 {
-		barOut = struct{ io.Writer }{os.Stderr}
-	}
-	var barsMu sync.Mutex
-	bars := map[string]*progress.Bar{}
-	update := func(run search.CompareRun, what string, n, done int, status string) {
-		barsMu.Lock()
-		defer barsMu.Unlock()
-		key := fmt.Sprintf("%s %s seed %d", what, run.Strategy, run.Seed)
-		if bars[key] == nil {
-			bars[key] = progress.New(barOut, fmt.Sprintf("[%d runs] %s", total, key), n).From(done) // made at the first report
-		}
-		bars[key].Update(done, status)
-	}
 	if !*quiet {
-		cc.OnStep = func(run search.CompareRun, r search.StepRecord) {
-			update(run, "search", steps, r.Step+1, stepStatus(r))
+		// Several runs at once would redraw one terminal line in turn: their bars print plain lines
+		// instead (a writer that is not the terminal's file), one at a time.
+		var barOut io.Writer = os.Stderr
+		if workers > 1 {
+			barOut = struct{ io.Writer }{os.Stderr}
 		}
-		cc.OnRetrain = func(run search.CompareRun, p retrain.Point) {
-			update(run, "retrain", p.TotalBatches, p.Batches, fmt.Sprintf("loss %.4f acc %.3f", p.TrainLoss, p.TrainAccuracy))
-		}
-		cc.OnTest = func(run search.CompareRun, images, total int) {
-			update(run, "test", total, images, "images")
-		}
+		cc.Progress = progress.NewBars(barOut).Report
 	}
 	res, err := search.Compare(b, ds, cc)
 	if err != nil {
@@ -482,6 +410,15 @@ func runCompare(args []string) error {
 	fmt.Print(res.Markdown())
 	fmt.Printf("\nwritten: %s\n", filepath.Join(*out, "compare.md"))
 	return nil
+}
+
+// settingNames lists the settings a strategy's variant may change.
+func settingNames() string {
+	var names []string
+	for _, s := range strategy.Settings() {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // printJSON writes v to standard output as indented JSON.

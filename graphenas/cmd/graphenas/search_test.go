@@ -2,12 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,7 +124,7 @@ func TestHostileInputsCommands(t *testing.T) {
 	}
 
 	// Settings one strategy reads, given to another, are refused rather than ignored.
-	fails(t, "--ctrl-k configures graphenas-walk only, not graphenas", nil, "search", "--strategy", "graphenas", "--ctrl-k", "3", "--steps", "1")
+	fails(t, "random-walk takes no k", nil, "search", "--strategy", "random-walk:k=3", "--steps", "1")
 	fails(t, "--population configures evolution only, not random", nil, "search", "--strategy", "random", "--population", "5", "--steps", "1")
 	fails(t, `unknown strategy "annealing"`, nil, "search", "--strategy", "annealing", "--steps", "1")
 
@@ -187,23 +184,4 @@ func TestHostileInputsCommands(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	fails(t, "in use by process "+strconv.Itoa(first.Process.Pid), nil, append([]string{"search", "--resume", "--out", run, "--steps", "5"}, common...)...)
-}
-
-// controllerFlags lists every flag of search.Config.Controller: the check that refuses them for
-// strategies other than graphenas-walk reads that list.
-func TestControllerFlagsListed(t *testing.T) {
-	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	configFlags(fs)
-	var got []string
-	fs.VisitAll(func(f *flag.Flag) {
-		if strings.HasPrefix(f.Usage, "controller:") {
-			got = append(got, f.Name)
-		}
-	})
-	sort.Strings(got)
-	want := append([]string(nil), controllerFlags...)
-	sort.Strings(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("controller flags %v, listed %v", got, want)
-	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/graphenas/graphenas/graphenas/backend"
 	"github.com/graphenas/graphenas/graphenas/progress"
-	"github.com/graphenas/graphenas/graphenas/space"
 	"github.com/graphenas/graphenas/graphenas/strategy"
 	"github.com/graphenas/graphenas/graphenas/tabular"
 )
@@ -67,9 +66,10 @@ func runTabular(args []string) error {
 		defer b.Finalize()
 		fmt.Fprintf(os.Stderr, "tabular: controller on %s (%s)\n", choice.Name, choice.Reason)
 	}
-	factories := tabular.Factories(b)
-	if err := strategy.AddVariants(factories, space.NB201{}, b, strings.Split(*strategies, ",")); err != nil {
-		return err
+	for _, name := range strings.Split(*strategies, ",") {
+		if _, err := tabular.Factory(strings.TrimSpace(name), b); err != nil {
+			return err // every name checked before any runs
+		}
 	}
 	cfg := tabular.Config{Dataset: d, Checkpoints: cps, Noise: *noise, Seeds: *seeds, SeedOffset: *seedOffset}
 	out := map[string]map[string]any{}
@@ -77,11 +77,8 @@ func runTabular(args []string) error {
 	var names []string
 	for _, name := range strings.Split(*strategies, ",") {
 		name = strings.TrimSpace(name)
-		bar := progress.New(os.Stderr, "tabular "+name+" on "+string(d), *seeds)
-		cfg.SeedDone = func(_ string, seed int, seconds float64) {
-			bar.Update(seed-*seedOffset, fmt.Sprintf("seed %d took %.0f s", seed, seconds))
-		}
-		results, err := tabular.RunAll(table, cfg, []string{name}, factories)
+		cfg.Progress = progress.NewBars(os.Stderr).Report
+		results, err := tabular.RunAll(table, cfg, []string{name}, b)
 		if err != nil {
 			return err
 		}
