@@ -102,6 +102,13 @@ func TestMakeResumesAndCollects(t *testing.T) {
 	if n, err := Make(b, ds, MakeConfig{Dir: dir, Manifest: more}); err != nil || n != 1 {
 		t.Errorf("one architecture more: trained %d, %v", n, err)
 	}
+	more.Seeds = 4
+	if n, err := Make(b, ds, MakeConfig{Dir: dir, Manifest: more}); err != nil || n != 2 {
+		t.Errorf("a fourth seed for the 2 repeated architectures: trained %d, %v", n, err)
+	}
+	if tab, _ := Collect(dir); len(tab.Entries) != 13 || tab.Manifest.Seeds != 4 || tab.Manifest.Archs != 7 {
+		t.Errorf("extended table: %d entries, manifest %+v", len(tab.Entries), tab.Manifest)
+	}
 }
 
 func round4(v float64) float64 {

@@ -84,8 +84,8 @@ const (
 // MakeConfig is a run of Make.
 type MakeConfig struct {
 	// Dir holds the table being made; Manifest says what it holds. A directory made before with
-	// the same recipe, sample seed, seeds and data set is extended (more architectures or more
-	// repeated ones) and its finished jobs are kept; any other difference is refused.
+	// the same recipe, sample seed and data set is extended (more architectures, more repeated
+	// ones, more seeds) and its finished jobs are kept; any other difference is refused.
 	Dir      string
 	Manifest Manifest
 	// Shard of Shards: this process takes the jobs whose position in Manifest.Jobs() is Shard
@@ -177,10 +177,11 @@ func writeManifest(dir string, m Manifest) error {
 	}
 	path := filepath.Join(dir, ManifestFile)
 	if old, err := readManifest(path); err == nil {
-		if old.Recipe != m.Recipe || old.SampleSeed != m.SampleSeed || old.Seeds != m.Seeds || old.Dataset != m.Dataset {
+		if old.Recipe != m.Recipe || old.SampleSeed != m.SampleSeed || old.Dataset != m.Dataset {
 			return fmt.Errorf("groundtruth: %s holds another table (%+v), this one is %+v: use its settings or another directory", dir, old, m)
 		}
-		m.Archs, m.Repeated = max(m.Archs, old.Archs), max(m.Repeated, old.Repeated)
+		// A job's name does not depend on the table's size: a larger table keeps every job done.
+		m.Archs, m.Repeated, m.Seeds = max(m.Archs, old.Archs), max(m.Repeated, old.Repeated), max(m.Seeds, old.Seeds)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
