@@ -20,12 +20,14 @@ import (
 // highest mean score. Unlike the GraphEnas loop, a walk keeps no incumbent, screens nothing and
 // never restarts: it is the algorithm the mission describes, one edit at a time.
 //
-// In a space that knows which of its members have a path from the input to the output
-// (space.LiveSpace: the supergraph), the walk never proposes an edit that leaves none: such a
-// network ignores its input, and retraining refuses it. It sets such a proposal aside and asks
-// the actor again, up to RestrictedDraws times, then takes a uniform edit among those allowed;
-// sampling so is sampling the actor's policy restricted to the allowed edits (Move.Redrawn counts
-// the proposals set aside).
+// In a space that knows what its members compute (space.LiveSpace: the supergraph), the walk
+// never proposes an edit that leaves no path from the input to the output (such a network
+// ignores its input, and retraining refuses it), nor one that changes nothing the network
+// computes (the op of a node off every path, an edge between such nodes: its δ is zero, and a walk
+// that only kept a path sat for hundreds of steps on architectures whose ops were all bypassed,
+// RESULTS.md's lab log, FM4–FM6). It sets such a proposal aside and asks the actor again, up to
+// RestrictedDraws times, then takes a uniform edit among those allowed; sampling so is sampling the
+// actor's policy restricted to the allowed edits (Move.Redrawn counts the proposals set aside).
 type Walk struct {
 	name       string
 	sp         space.Space
@@ -49,7 +51,7 @@ type Walk struct {
 const WalkEditsKept = 4096
 
 // walkEdits are the legal edits of a graph (space.Actions), the graphs they lead to, and which
-// of them keep a path from the input to the output (Walk.editsOf).
+// of them the walk may take (Walk.editsOf).
 type walkEdits struct {
 	acts   []space.Action
 	afters []*space.Graph
@@ -58,7 +60,7 @@ type walkEdits struct {
 }
 
 // RestrictedDraws is how many of the actor's proposals a walk draws for one step before it falls
-// back to a uniform edit among those that keep a path from input to output.
+// back to a uniform edit among those it may take.
 const RestrictedDraws = 16
 
 // NewWalk returns a walk over sp named name, whose actor-critic has the configuration cfg
@@ -83,10 +85,19 @@ func (w *Walk) Name() string { return w.name }
 func (w *Walk) Controller() *controller.Controller { return w.c }
 
 // allowed reports whether the walk may move from the current architecture to next.
-func (w *Walk) allowed(next *space.Graph) bool { return w.live == nil || w.live.Connected(next) }
+func (w *Walk) allowed(next *space.Graph) bool { return w.allowedFrom(w.current, next) }
 
-// editsOf returns the legal edits of g and which of them keep a path from input to output (all
-// of them when none does). Results are kept by the graph's key, up to WalkEditsKept graphs.
+// allowedFrom reports whether the walk may make the edit of before into next: it keeps a path
+// from input to output and changes what the network computes.
+func (w *Walk) allowedFrom(before, next *space.Graph) bool {
+	return w.live == nil || (w.live.Connected(next) && w.live.Computed(next) != w.live.Computed(before))
+}
+
+// editsOf returns the legal edits of g and which of them the walk may take; where none may (an
+// architecture whose only path is the input's edge to the output and that has no other edge: every
+// edit that changes what it computes cuts that path), those that keep a path; where none does
+// either, none (the caller then takes any edit). Results are kept by the graph's key, up to
+// WalkEditsKept graphs.
 func (w *Walk) editsOf(g *space.Graph) walkEdits {
 	if e, ok := w.edits[g.Key()]; ok {
 		return e
@@ -96,14 +107,21 @@ func (w *Walk) editsOf(g *space.Graph) walkEdits {
 	}
 	acts := space.Actions(w.sp, g)
 	e := walkEdits{acts: acts, afters: make([]*space.Graph, len(acts)), ok: make([]bool, len(acts))}
+	connected := make([]bool, len(acts))
+	anyConnected := false
 	for i, a := range acts {
 		next, err := space.Apply(w.sp, g, a)
 		if err != nil {
 			panic(fmt.Sprintf("strategy: a listed action is illegal: %v", err)) // space.Actions lists legal ones
 		}
 		e.afters[i] = next
-		e.ok[i] = w.allowed(next)
+		e.ok[i] = w.allowedFrom(g, next)
 		e.any = e.any || e.ok[i]
+		connected[i] = w.live != nil && w.live.Connected(next)
+		anyConnected = anyConnected || connected[i]
+	}
+	if !e.any && anyConnected {
+		e.ok, e.any = connected, true
 	}
 	w.edits[g.Key()] = e
 	return e
@@ -145,8 +163,8 @@ func (w *Walk) Next() (*space.Graph, error) {
 	return after, nil
 }
 
-// uniformEdit is a uniform legal edit of the current architecture, among those that keep a path
-// from input to output (editsOf); any edit when none does.
+// uniformEdit is a uniform legal edit of the current architecture, among those the walk may take
+// (editsOf); any edit when it may take none.
 func (w *Walk) uniformEdit() (*space.Graph, space.Action) {
 	if w.live == nil {
 		return RandomEdit(w.sp, w.current, w.r)

@@ -40,10 +40,10 @@ func walkTrace(t *testing.T, env Env, name string, n int) (queried []*space.Grap
 	return queried, redrawn
 }
 
-// On the supergraph a walk never queries an architecture without a path from input to output,
-// which a walk in a space that cannot tell (the same edits, on NAS-Bench-201's encoding here
-// replaced by a space without LiveSpace) does; the controller's walk sets such proposals aside,
-// the random walk draws among the edits that keep a path.
+// On the supergraph every move of a walk keeps a path from input to output and changes what the
+// network computes, where the same walk in a space that cannot tell (the supergraph with its
+// LiveSpace methods hidden) cuts the path; the controller's walk sets such proposals aside, the
+// random walk draws among the edits allowed.
 func TestWalkKeepsConnected(t *testing.T) {
 	b, err := backend.NewGo()
 	if err != nil {
@@ -64,6 +64,9 @@ func TestWalkKeepsConnected(t *testing.T) {
 			}
 			if !sp.Connected(kept[q]) {
 				t.Errorf("%s queried an architecture without a path at query %d: %v", name, q, space.ToArch(kept[q]))
+			}
+			if q > 0 && sp.Computed(kept[q]) == sp.Computed(kept[q-1]) {
+				t.Errorf("%s, query %d: an edit that changes nothing computed: %v → %v", name, q, space.ToArch(kept[q-1]), space.ToArch(kept[q]))
 			}
 			total += redrawn[q]
 		}
