@@ -259,3 +259,25 @@ func TestKilledJobContinuesFromItsCheckpoint(t *testing.T) {
 		t.Errorf("the finished job left its checkpoint: %v", err)
 	}
 }
+
+// The job files in docs/jobs run the shards a scheduler's job array gives them: the Slurm script
+// turns task i of n into --shard i/n (here with echo standing in for graphenas), and the Indexed
+// Job passes its completion index out of as many as it has completions.
+func TestJobFiles(t *testing.T) {
+	cmd := exec.Command("bash", "../../docs/jobs/groundtruth-slurm.sh")
+	cmd.Env = append(os.Environ(), "TABLE=/shared/table", "GRAPHENAS=echo", "SLURM_ARRAY_TASK_ID=7",
+		"SLURM_ARRAY_TASK_MIN=4", "SLURM_ARRAY_TASK_COUNT=5")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "groundtruth --out /shared/table") || !strings.Contains(string(out), "--shard 3/5") {
+		t.Errorf("slurm task 7 of 4–8: %v\n%s", err, out)
+	}
+	yaml, err := os.ReadFile("../../docs/jobs/groundtruth-k8s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"completionMode: Indexed", "completions: 16", `--shard "${JOB_COMPLETION_INDEX}/16"`, "ReadWriteMany"} {
+		if !strings.Contains(string(yaml), want) {
+			t.Errorf("the Indexed Job lacks %q", want)
+		}
+	}
+}
