@@ -2,6 +2,7 @@ package search
 
 import (
 	"bufio"
+	"compress/gzip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -514,18 +515,30 @@ func ReadArch(path string) (*arch.Arch, error) {
 }
 
 // ReadSteps reads the step records of a steps.jsonl file (or of a run directory holding one). A
-// last line cut short by a crash is ignored.
+// last line cut short by a crash is ignored. A finished run kept for reading may hold its log
+// gzipped as steps.jsonl.gz (the committed comparisons do).
 func ReadSteps(path string) ([]StepRecord, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, StepsFile)
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			path += ".gz"
+		}
 	}
 	f, err := ckpt.OpenRead(path, ckpt.Follow)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	defer f.Close()
+	var in io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, fmt.Errorf("search: %s: %w", path, err)
+		}
+		in = zr
+	}
 	var out []StepRecord
-	r := bufio.NewReader(f)
+	r := bufio.NewReader(in)
 	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {

@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -559,5 +560,31 @@ func TestRetrainBudgetText(t *testing.T) {
 		if got := r.retrainBudget(); got != c.want {
 			t.Errorf("%d runs: %q, want %q", len(c.runs), got, c.want)
 		}
+	}
+}
+
+// A finished run kept for reading may hold its log gzipped: ReadSteps reads steps.jsonl.gz when
+// there is no steps.jsonl, with the same records.
+func TestReadStepsGzipped(t *testing.T) {
+	dir := t.TempDir()
+	s := create(t, StrategyRandom, dir)
+	if err := s.Run(3, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	plain, err := ReadSteps(dir)
+	if err != nil || len(plain) != 3 {
+		t.Fatalf("%d records, %v", len(plain), err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, StepsFile))
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write(raw)
+	zw.Close()
+	os.WriteFile(filepath.Join(dir, StepsFile+".gz"), zipped.Bytes(), 0o644)
+	os.Remove(filepath.Join(dir, StepsFile))
+	back, err := ReadSteps(dir)
+	if err != nil || len(back) != 3 || back[2].ArchText != plain[2].ArchText || back[2].ValLoss != plain[2].ValLoss {
+		t.Errorf("gzipped: %d records, %v", len(back), err)
 	}
 }
