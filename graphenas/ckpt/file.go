@@ -121,3 +121,13 @@ func DecodeJSON(body []byte, v any) error {
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
 }
+
+// WriteJSON writes v to path as indented JSON ending in a newline, atomically (WriteAtomic):
+// the form of every JSON file GraphEnas writes for people and tools to read.
+func WriteJSON(path string, v any) error {
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return WriteAtomic(path, append(out, '\n'))
+}

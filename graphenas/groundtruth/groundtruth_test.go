@@ -2,6 +2,7 @@ package groundtruth
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,7 +87,7 @@ func TestMakeResumesAndCollects(t *testing.T) {
 	if err := tab.WriteCSV(&csv); err != nil {
 		t.Fatal(err)
 	}
-	man, _ := ManifestJSON(tab.Manifest)
+	man, _ := json.Marshal(tab.Manifest)
 	back, err := ReadTable(man, csv.Bytes())
 	if err != nil || len(back.Entries) != 10 || back.Entries[4].TestAccuracy != round4(tab.Entries[4].TestAccuracy) {
 		t.Fatalf("read back: %v", err)
@@ -120,7 +121,7 @@ func round4(v float64) float64 {
 // index, an entry twice, an accuracy out of range.
 func TestReadTableChecksItsFacts(t *testing.T) {
 	m := tinyManifest()
-	man, _ := ManifestJSON(m)
+	man, _ := json.Marshal(m)
 	archs := Sample(m.Archs, m.Recipe.Nodes, m.SampleSeed)
 	row := func(i int, arch string, seed, acc string) string {
 		return strconv.Itoa(i) + "," + arch + "," + seed + "," + acc + ",0.5,100,1.0\n"

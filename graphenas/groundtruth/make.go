@@ -1,7 +1,6 @@
 package groundtruth
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -185,11 +184,7 @@ func writeManifest(dir string, m Manifest) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	out, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return fmt.Errorf("groundtruth: %w", err)
-	}
-	if err := ckpt.WriteAtomic(path, append(out, '\n')); err != nil {
+	if err := ckpt.WriteJSON(path, m); err != nil {
 		return fmt.Errorf("groundtruth: %w", err)
 	}
 	return nil

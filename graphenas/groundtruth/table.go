@@ -4,7 +4,6 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -267,15 +266,5 @@ var (
 // Load returns the table shipped with the package, its facts checked (Check) and its size
 // checked against what README.md states.
 func Load() (*Table, error) {
-	t, err := ReadTable(shippedManifest, shippedTable)
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-// ManifestJSON returns m as the indented JSON a manifest file holds.
-func ManifestJSON(m Manifest) ([]byte, error) {
-	out, err := json.MarshalIndent(m, "", "  ")
-	return append(out, '\n'), err
+	return ReadTable(shippedManifest, shippedTable)
 }

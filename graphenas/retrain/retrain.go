@@ -389,11 +389,7 @@ func finish(cfg Config, res *Result) error {
 
 // WriteResult writes res to path as indented JSON, atomically.
 func WriteResult(path string, res Result) error {
-	out, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return fmt.Errorf("retrain: %w", err)
-	}
-	if err := ckpt.WriteAtomic(path, append(out, '\n')); err != nil {
+	if err := ckpt.WriteJSON(path, res); err != nil {
 		return fmt.Errorf("retrain: result: %w", err)
 	}
 	return nil

@@ -495,11 +495,7 @@ func retrainPick(b compute.Backend, ds *data.Dataset, cfg CompareConfig, run *Co
 
 // writeRun stores run as the finished-run marker of its directory.
 func writeRun(run CompareRun) error {
-	out, err := json.MarshalIndent(run, "", "  ")
-	if err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	return writeAtomic(filepath.Join(run.Dir, runFile), append(out, '\n'))
+	return writeJSON(filepath.Join(run.Dir, runFile), run)
 }
 
 // Summarize aggregates runs per strategy, in the order given.
@@ -594,11 +590,7 @@ func (r *CompareResult) write(dir string) error {
 	cfg := r.Config
 	cfg.Progress = nil
 	r.Config = cfg
-	out, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	if err := writeAtomic(filepath.Join(dir, "compare.json"), append(out, '\n')); err != nil {
+	if err := writeJSON(filepath.Join(dir, "compare.json"), r); err != nil {
 		return err
 	}
 	return writeAtomic(filepath.Join(dir, "compare.md"), []byte(r.Markdown()))

@@ -2,8 +2,8 @@ package search
 
 import (
 	"bufio"
-	"compress/gzip"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -236,11 +236,7 @@ func (s *Search) writeCheckpoint() error {
 	}
 	hook("renamed")
 	s.run.checkpointed = len(s.history)
-	cj, err := json.MarshalIndent(s.cfg, "", "  ")
-	if err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	if err := writeAtomic(filepath.Join(dir, ConfigFile), append(cj, '\n')); err != nil {
+	if err := writeJSON(filepath.Join(dir, ConfigFile), s.cfg); err != nil {
 		return err
 	}
 	return s.WriteBest(filepath.Join(dir, BestFile))
@@ -481,11 +477,7 @@ func (s *Search) WriteBest(path string) error {
 	}
 	b := BestArch{Arch: best.Arch, ArchText: best.Arch.String(), ValLoss: best.ValLoss, Visits: best.Visits,
 		Strategy: s.cfg.Strategy, Seed: s.cfg.Seed, Steps: len(s.history), Supergraph: s.cfg.Supergraph}
-	out, err := json.MarshalIndent(b, "", "  ")
-	if err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	return writeAtomic(path, append(out, '\n'))
+	return writeJSON(path, b)
 }
 
 // ReadArch reads an architecture from a file: best-arch.json, an architecture's JSON form, or its
@@ -559,6 +551,14 @@ func ReadSteps(path string) ([]StepRecord, error) {
 		}
 	}
 	return out, nil
+}
+
+// writeJSON writes v to path as indented JSON, so that a crash leaves the old file or the new one.
+func writeJSON(path string, v any) error {
+	if err := ckpt.WriteJSON(path, v); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	return nil
 }
 
 // writeAtomic writes data to path so that a crash leaves the old file or the new one.

@@ -99,14 +99,10 @@ func collectTable(dir string) error {
 	if err := t.WriteCSV(&csv); err != nil {
 		return err
 	}
-	man, err := groundtruth.ManifestJSON(t.Manifest)
-	if err != nil {
-		return err
-	}
 	if err := ckpt.WriteAtomic(filepath.Join(dir, "table.csv"), csv.Bytes()); err != nil {
 		return err
 	}
-	if err := ckpt.WriteAtomic(filepath.Join(dir, "table-manifest.json"), man); err != nil {
+	if err := ckpt.WriteJSON(filepath.Join(dir, "table-manifest.json"), t.Manifest); err != nil {
 		return err
 	}
 	s := t.Summarize()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -62,17 +61,12 @@ func runRank(args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
 	path := filepath.Join(*run, plotting.RankFile)
-	if err := ckpt.WriteAtomic(path, append(out, '\n')); err != nil {
+	if err := ckpt.WriteJSON(path, res); err != nil {
 		return fmt.Errorf("rank: %w", err)
 	}
 	if *asJSON {
-		_, err := os.Stdout.Write(append(out, '\n'))
-		return err
+		return printJSON(res)
 	}
 	fmt.Print(res.Markdown())
 	fmt.Printf("\nwritten: %s (report.html shows it after `graphenas plot --run %s`)\n", path, *run)
