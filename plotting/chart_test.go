@@ -9,8 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/graphenas/graphenas/graphenas/groundtruth"
+	"github.com/graphenas/graphenas/graphenas/rank"
 	"github.com/graphenas/graphenas/graphenas/search"
 	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
 
 // axis returns the data-min and data-max of the axis element of class "axis <which>".
@@ -190,6 +193,26 @@ func TestRunReport(t *testing.T) {
 	}
 	if _, err := RunReport(t.TempDir()); err == nil {
 		t.Error("a directory without a log should fail")
+	}
+	if !strings.Contains(page, "Spearman ρ") || !strings.Contains(page, "<th>critic</th>") {
+		t.Error("the report does not give the critic's rank correlation")
+	}
+	// With rank.json beside the log, the report shows the shared weights' ranking: one series of
+	// points per batch-norm mode, and each mode's τ.
+	res := rank.Result{Config: rank.Config{Images: 100}, Recipe: groundtruth.DefaultRecipe()}
+	for i := 0; i < 5; i++ {
+		res.Points = append(res.Points, rank.Point{Index: i, Arch: "a", Truth: 0.7 + 0.01*float64(i), Scores: map[supergraph.BNMode]supergraph.EvalResult{
+			supergraph.BNBatch: {Accuracy: 0.5 + 0.02*float64(i)}, supergraph.BNReestimated: {Accuracy: 0.6 - 0.01*float64(i)}}})
+	}
+	res.Agreements = []rank.Agreement{{Mode: supergraph.BNBatch, N: 5, Tau: 1, TauSE: 0.4, Top10: 1}, {Mode: supergraph.BNReestimated, N: 5, Tau: -1, TauSE: 0.4}}
+	raw, _ = json.Marshal(res)
+	os.WriteFile(filepath.Join(dir, RankFile), raw, 0o644)
+	path, _ = WriteRunReport(dir, "")
+	raw, _ = os.ReadFile(path)
+	page = string(raw)
+	if !strings.Contains(page, "Ranking against the ground truth") || !strings.Contains(page, "batch: Kendall τ 1.00") ||
+		!strings.Contains(page, "reestimated: Kendall τ -1.00") || strings.Count(page, `class="point"`) < 10 {
+		t.Errorf("the report does not show rank.json")
 	}
 }
 

@@ -57,6 +57,9 @@ func RunReport(dir string) (string, error) {
 	if raw, err := ckpt.ReadFile(filepath.Join(dir, search.BestFile), 1<<20, ckpt.NoFollow); err == nil && json.Unmarshal(raw, &best) == nil && best.Arch != nil {
 		row("best architecture", fmt.Sprintf("<code>%s</code> (validation loss %.4f, %d visits)", html.EscapeString(best.ArchText), best.ValLoss, best.Visits))
 	}
+	if rho, n := search.CriticRho(recs); n >= 3 {
+		row("critic", fmt.Sprintf("Spearman ρ %.2f between predicted and realised returns (n = %d)", rho, n))
+	}
 	var rt retrain.Result
 	if raw, err := ckpt.ReadFile(filepath.Join(dir, search.RetrainResultFile), 64<<20, ckpt.NoFollow); err == nil && json.Unmarshal(raw, &rt) == nil {
 		row("retrained", fmt.Sprintf("test accuracy %.2f%% after %g epochs, %d parameters", 100*rt.TestAccuracy, rt.Epochs, rt.Params))

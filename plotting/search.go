@@ -62,23 +62,11 @@ func TrainingCurve(recs []search.StepRecord) string {
 			{Name: "training loss", X: xs, Y: loss, Color: "#e15759"}}}.SVG()
 }
 
-// criticPairs returns, for every step whose return is known, the prediction made at that step
-// and the realised return.
+// criticPairs is search.CriticPairs in float form for the charts.
 func criticPairs(recs []search.StepRecord) (steps, mean, std, realised []float64) {
-	byStep := map[int]search.StepRecord{}
-	for _, r := range recs {
-		byStep[r.Step] = r
-	}
-	for _, r := range recs {
-		if r.Return == nil || r.ReturnStep == nil {
-			continue
-		}
-		p, ok := byStep[*r.ReturnStep]
-		if !ok {
-			continue
-		}
-		steps = append(steps, float64(p.Step))
-		mean, std, realised = append(mean, p.CriticMean), append(std, p.CriticStd), append(realised, *r.Return)
+	for _, p := range search.CriticPairs(recs) {
+		steps, mean = append(steps, float64(p.Step)), append(mean, p.Mean)
+		std, realised = append(std, p.Std), append(realised, p.Realised)
 	}
 	return
 }

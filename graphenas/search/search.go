@@ -25,6 +25,7 @@ import (
 	"github.com/graphenas/graphenas/graphenas/data"
 	"github.com/graphenas/graphenas/graphenas/progress"
 	"github.com/graphenas/graphenas/graphenas/space"
+	"github.com/graphenas/graphenas/graphenas/stats"
 	"github.com/graphenas/graphenas/graphenas/strategy"
 	"github.com/graphenas/graphenas/graphenas/supergraph"
 )
@@ -479,6 +480,43 @@ func (s *Search) Run(n int, fn func(StepRecord) error) error {
 		return s.Checkpoint()
 	}
 	return nil
+}
+
+// CriticPair is one step's critic prediction and the return realised once the next steps were
+// known.
+type CriticPair struct {
+	Step                int
+	Mean, Std, Realised float64
+}
+
+// CriticPairs returns, for every step whose return is known, the critic's prediction made at that
+// step and the realised return.
+func CriticPairs(recs []StepRecord) []CriticPair {
+	byStep := map[int]StepRecord{}
+	for _, r := range recs {
+		byStep[r.Step] = r
+	}
+	var out []CriticPair
+	for _, r := range recs {
+		if r.Return == nil || r.ReturnStep == nil {
+			continue
+		}
+		if p, ok := byStep[*r.ReturnStep]; ok {
+			out = append(out, CriticPair{Step: p.Step, Mean: p.CriticMean, Std: p.CriticStd, Realised: *r.Return})
+		}
+	}
+	return out
+}
+
+// CriticRho is the Spearman rank correlation between the critic's predicted and the realised
+// returns of recs, and the number of pairs (NaN below three): does the critic know what an edit
+// does?
+func CriticRho(recs []StepRecord) (float64, int) {
+	var pred, real []float64
+	for _, p := range CriticPairs(recs) {
+		pred, real = append(pred, p.Mean), append(real, p.Realised)
+	}
+	return stats.Spearman(pred, real)
 }
 
 // Ranked is an architecture with the criterion Best ranks by.

@@ -258,6 +258,9 @@ func runSearch(args []string) error {
 		fmt.Printf("the strategy's pick: %s (val loss %.4f, %d visits); written to %s\n", best.Arch, best.ValLoss,
 			best.Visits, filepath.Join(dir, search.BestFile))
 	}
+	if rho, n := search.CriticRho(s.History()); n >= 3 {
+		fmt.Printf("the critic: Spearman ρ %.2f between its predicted and the realised returns (n = %d)\n", rho, n)
+	}
 	if f.retrainEpochs > 0 && ok {
 		_, err := retrainShowing(b, ds, best.Arch, retrain.Config{Seed: s.Config().Seed, Epochs: f.retrainEpochs,
 			Network: s.Config().Supergraph, Out: filepath.Join(dir, "retrain.json")}, f.quiet)
