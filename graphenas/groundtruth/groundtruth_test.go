@@ -282,3 +282,24 @@ func TestJobFiles(t *testing.T) {
 		}
 	}
 }
+
+// Head keeps the first architectures with all their seeds; Percentile places an accuracy among the
+// architectures' means (ties count half).
+func TestHeadAndPercentile(t *testing.T) {
+	m := tinyManifest()
+	archs := Sample(m.Archs, m.Recipe.Nodes, m.SampleSeed)
+	tab := &Table{Manifest: m}
+	for i, acc := range []float64{0.5, 0.6, 0.7, 0.8} {
+		tab.Entries = append(tab.Entries, Entry{Index: i, Arch: archs[i], Seed: 1, TestAccuracy: acc, Params: 1})
+	}
+	tab.Entries = append(tab.Entries, Entry{Index: 0, Arch: archs[0], Seed: 2, TestAccuracy: 0.7, Params: 1}) // arch 0: mean 0.6
+	h := tab.Head(2)
+	if len(h.Entries) != 3 || h.Manifest.Archs != 2 || h.Check() != nil {
+		t.Errorf("head: %d entries, manifest %+v, %v", len(h.Entries), h.Manifest, h.Check())
+	}
+	for acc, want := range map[float64]float64{0.55: 0, 0.6: 25, 0.65: 50, 0.75: 75, 0.9: 100} {
+		if got := tab.Percentile(acc); got != want {
+			t.Errorf("percentile of %.2f: %.1f, want %.1f", acc, got, want)
+		}
+	}
+}

@@ -268,3 +268,36 @@ var (
 func Load() (*Table, error) {
 	return ReadTable(shippedManifest, shippedTable)
 }
+
+// Head returns the table of its first k architectures (by index, all their seeds): a smaller
+// yardstick for a quick look, such as the quickstart's.
+func (t *Table) Head(k int) *Table {
+	h := &Table{Manifest: t.Manifest}
+	h.Manifest.Archs, h.Manifest.Repeated = min(k, t.Manifest.Archs), min(k, t.Manifest.Repeated)
+	for _, e := range t.Entries {
+		if e.Index < k {
+			h.Entries = append(h.Entries, e)
+		}
+	}
+	return h
+}
+
+// Percentile returns the share of the table's architectures (by their mean accuracy over seeds)
+// whose accuracy is below acc, in percent: 50 is a typical architecture of the space, 100 better
+// than every one in the table.
+func (t *Table) Percentile(acc float64) float64 {
+	truths := t.Truths()
+	if len(truths) == 0 {
+		return math.NaN()
+	}
+	below := 0.0
+	for _, tr := range truths {
+		switch {
+		case tr.Mean < acc:
+			below++
+		case tr.Mean == acc:
+			below += 0.5
+		}
+	}
+	return 100 * below / float64(len(truths))
+}
