@@ -225,6 +225,11 @@ func compareAll(b compute.Backend, ds *data.Dataset, cfg CompareConfig, unfinish
 			jobs = append(jobs, job{len(jobs), strategy, seed})
 		}
 	}
+	if cfg.Search.Warmup.Batches > 0 && !cfg.ReadOnly {
+		if err := warmUp(b, ds, cfg); err != nil {
+			return nil, err
+		}
+	}
 	runs := make([]CompareRun, len(jobs))
 	errs := make([]error, len(jobs))
 	var failed atomic.Bool
@@ -268,6 +273,52 @@ func compareAll(b compute.Backend, ds *data.Dataset, cfg CompareConfig, unfinish
 // errUnfinished is the error of a run whose search has not finished, when a comparison only reads
 // its runs back.
 var errUnfinished = errors.New("the search has not finished")
+
+// warmupDir is where a comparison keeps the warm-up its runs of one seed share.
+func warmupDir(dir string, seed uint64) string { return filepath.Join(dir, fmt.Sprintf("warmup-seed%d", seed)) }
+
+// warmUp does the warm-up (Config.Warmup) of every seed of cfg once, cfg.Workers at a time, in
+// warmupDir: every strategy's run of that seed starts from it (WithWarmupFrom), as from a warm-up
+// of its own, which would be the same. A warm-up killed part-way resumes.
+func warmUp(b compute.Backend, ds *data.Dataset, cfg CompareConfig) error {
+	seeds := make(chan uint64)
+	errs := make(chan error, len(cfg.Seeds))
+	var wg sync.WaitGroup
+	for w := min(max(cfg.Workers, 1), len(cfg.Seeds)); w > 0; w-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range seeds {
+				sc := cfg.Search
+				sc.Strategy, sc.Seed = StrategyRandom, seed
+				s, err := Open(b, ds, sc, warmupDir(cfg.Dir, seed))
+				if err != nil {
+					errs <- err
+					continue
+				}
+				var report progress.Func
+				if cfg.Progress != nil {
+					report = func(e progress.Event) {
+						e.Run = fmt.Sprintf("seed %d", seed)
+						cfg.Progress(e)
+					}
+				}
+				errs <- errors.Join(s.RunWarmup(report), s.Close())
+			}
+		}()
+	}
+	for _, seed := range cfg.Seeds {
+		seeds <- seed
+	}
+	close(seeds)
+	wg.Wait()
+	close(errs)
+	var all error
+	for err := range errs {
+		all = errors.Join(all, err)
+	}
+	return all
+}
 
 // FileName is name (a strategy's, perhaps a variant "base:settings") made fit for a file or
 // directory name on every system: ':' becomes '_' (Windows refuses ':').
@@ -325,7 +376,11 @@ func compareOne(b compute.Backend, ds *data.Dataset, cfg CompareConfig, strategy
 	var s *Search
 	var err error
 	if _, statErr := os.Stat(filepath.Join(run.Dir, StepsFile)); errors.Is(statErr, fs.ErrNotExist) {
-		s, err = Create(b, ds, sc, run.Dir)
+		var opts []Option
+		if sc.Warmup.Batches > 0 {
+			opts = append(opts, WithWarmupFrom(warmupDir(cfg.Dir, seed)))
+		}
+		s, err = Create(b, ds, sc, run.Dir, opts...)
 	} else {
 		s, err = Resume(b, ds, run.Dir)
 	}

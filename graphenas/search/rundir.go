@@ -114,12 +114,18 @@ func Create(b compute.Backend, ds *data.Dataset, cfg Config, dir string, opts ..
 	if err != nil {
 		return nil, err
 	}
+	o := collect(opts)
+	if o.warmupFrom != "" {
+		if err := s.adoptWarmup(o.warmupFrom); err != nil {
+			return nil, err
+		}
+	}
 	lock, err := openRunDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	s.run = &runDir{dir: dir, lock: lock, logHash: sha256.New(), checkpointed: -1}
-	s.checkpointHook = collect(opts).checkpointHook
+	s.checkpointHook = o.checkpointHook
 	fail := func(err error) (*Search, error) {
 		s.run.lock.Unlock()
 		s.run = nil
@@ -329,6 +335,7 @@ type Option func(*options)
 
 type options struct {
 	progress       progress.Func
+	warmupFrom     string             // a run directory whose finished warm-up Create starts from
 	checkpointHook func(phase string) // called at each phase of writing a checkpoint (tests)
 }
 
@@ -339,6 +346,15 @@ func collect(opts []Option) options {
 		opt(&o)
 	}
 	return o
+}
+
+// WithWarmupFrom makes Create start from the shared weights of the search in dir, whose warm-up
+// (Config.Warmup) is finished, instead of doing the same warm-up again: it must have the same
+// seed, supergraph and warm-up (its strategy may differ; the warm-up does not depend on it), and
+// the new search then is the one a warm-up of its own would give. Searches of several strategies
+// on one seed share one warm-up so (Compare does).
+func WithWarmupFrom(dir string) Option {
+	return func(o *options) { o.warmupFrom = dir }
 }
 
 // WithProgress makes Resume report each logged step it replays into the strategy (phase
@@ -566,6 +582,34 @@ func writeAtomic(path string, data []byte) error {
 	if err := ckpt.WriteAtomic(path, data); err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
+	return nil
+}
+
+// adoptWarmup gives s the shared weights of the finished warm-up in dir (WithWarmupFrom).
+func (s *Search) adoptWarmup(dir string) error {
+	st, path, err := latestCheckpoint(dir)
+	if err != nil {
+		return err
+	}
+	if fp := s.sg.Dataset().Fingerprint(); fp != st.Dataset {
+		return fmt.Errorf("search: warm-up %s was made on data set %s, not %s", path, st.Dataset, fp)
+	}
+	theirs, err := st.Config.withDefaults()
+	if err != nil {
+		return err
+	}
+	mine := s.cfg
+	if theirs.Seed != mine.Seed || theirs.Supergraph != mine.Supergraph || theirs.Warmup != mine.Warmup {
+		return fmt.Errorf("search: the warm-up in %s is of another search (seed %d, %+v, warm-up %+v), not of this one (seed %d, %+v, warm-up %+v)",
+			dir, theirs.Seed, theirs.Supergraph, theirs.Warmup, mine.Seed, mine.Supergraph, mine.Warmup)
+	}
+	if st.WarmupDone != mine.Warmup.Batches || st.Steps != 0 {
+		return fmt.Errorf("search: %s holds %d of %d warm-up batches and %d steps: not a finished warm-up", dir, st.WarmupDone, mine.Warmup.Batches, st.Steps)
+	}
+	if err := s.sg.SetState(st.Supergraph); err != nil {
+		return fmt.Errorf("search: warm-up %s: %w", path, err)
+	}
+	s.warmupDone = st.WarmupDone
 	return nil
 }
 

@@ -3,6 +3,7 @@ package search
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -92,4 +93,77 @@ func TestKilledWarmupResumes(t *testing.T) {
 	if _, _, err := CheckChange(saved, changed); err == nil {
 		t.Error("a resumed run's warm-up changed")
 	}
+}
+
+// A search started from another's finished warm-up (WithWarmupFrom) is the search its own
+// warm-up gives, step for step; a warm-up of another seed or not finished is refused.
+func TestSharedWarmupIsTheSame(t *testing.T) {
+	b, _ := backend.NewGo()
+	warm := t.TempDir()
+	wc := warmupConfig()
+	w, err := Create(b, runData(), wc, warm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.RunWarmup(nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	cfg := warmupConfig()
+	cfg.Strategy = StrategyEvolution
+	own, shared := t.TempDir(), t.TempDir()
+	for _, run := range []struct {
+		dir  string
+		opts []Option
+	}{{own, nil}, {shared, []Option{WithWarmupFrom(warm)}}} {
+		s, err := Create(b, runData(), cfg, run.dir, run.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Run(4, nil); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	sameLines(t, "shared warm-up vs its own", logWithoutTiming(t, shared), logWithoutTiming(t, own))
+	other := cfg
+	other.Seed = 8
+	if _, err := Create(b, runData(), other, t.TempDir(), WithWarmupFrom(warm)); err == nil || !strings.Contains(err.Error(), "of another search") {
+		t.Errorf("a warm-up of another seed: %v", err)
+	}
+	unfinished := t.TempDir()
+	u, _ := Create(b, runData(), wc, unfinished)
+	u.Close()
+	if _, err := Create(b, runData(), cfg, t.TempDir(), WithWarmupFrom(unfinished)); err == nil || !strings.Contains(err.Error(), "not a finished warm-up") {
+		t.Errorf("an unfinished warm-up: %v", err)
+	}
+}
+
+// A comparison with a warm-up does it once per seed (warmup-seed<k>) and every strategy's run of
+// that seed starts from it: each run is the search its own warm-up would give.
+func TestCompareSharesTheWarmup(t *testing.T) {
+	b, _ := backend.NewGo()
+	cfg := CompareConfig{Strategies: []string{StrategyRandom, StrategyEvolution}, Seeds: []uint64{7}, Search: warmupConfig(), Steps: 3, Dir: t.TempDir()}
+	var warmups int
+	cfg.Progress = func(e progress.Event) {
+		if e.Phase == "warm-up" {
+			warmups++
+		}
+	}
+	if _, err := Compare(b, runData(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if warmups != 5 { // 10 batches, 2 per architecture: one warm-up, reported at each of its 5 groups
+		t.Errorf("%d warm-up events, want the 5 of one warm-up", warmups)
+	}
+	own := t.TempDir()
+	sc := warmupConfig()
+	sc.Strategy, sc.Seed = StrategyEvolution, 7
+	s, err := Create(b, runData(), sc, own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Run(3, nil)
+	s.Close()
+	sameLines(t, "compared run vs its own warm-up", logWithoutTiming(t, compareRunDir(cfg.Dir, StrategyEvolution, 7)), logWithoutTiming(t, own))
 }
