@@ -7,14 +7,29 @@ import (
 )
 
 // BenchmarkChildTrain measures one training batch of the reference architecture on Fashion-MNIST
-// with the original child configuration (skipped when the data set is not installed). Run with
-// `go test -bench ChildTrain -benchtime 5x ./graphenas/supergraph`.
+// with the original child configuration at full resolution (skipped when the data set is not
+// installed). Run with `go test -bench ChildTrain -benchtime 5x ./graphenas/supergraph`.
 func BenchmarkChildTrain(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.StemStride = 1 // the full-resolution network of BENCHMARKS.md's figures
+	benchmarkTrain(b, cfg)
+}
+
+// BenchmarkProxyTrain is BenchmarkChildTrain on the ground truth's proxy network: 8 channels,
+// stem stride 2, batch 64.
+func BenchmarkProxyTrain(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Channels = 8
+	benchmarkTrain(b, cfg)
+}
+
+// benchmarkTrain measures one training batch of the reference architecture in cfg's network.
+func benchmarkTrain(b *testing.B, cfg Config) {
 	ds, err := data.Load(data.FashionMNIST, "")
 	if err != nil {
 		b.Skip(err)
 	}
-	sg, err := New(getBackend(b), ds, DefaultConfig())
+	sg, err := New(getBackend(b), ds, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
