@@ -3,7 +3,6 @@ package graphenas
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -171,8 +170,7 @@ func supergraphTable(t *testing.T) string {
 			diffs[i] = x[i] - y[i]
 		}
 		_, sd := stats.MeanStd(diffs)
-		// Paired t-test, two-sided α = 0.05, power 0.8, n = 5: δ = (t(0.975, 4) + t(0.8, 4))·σ_d/√n.
-		mde := (stats.TQuantile975(4) + 0.941) * sd / math.Sqrt(5)
+		mde := stats.MinDetectable(sd, len(diffs)) // paired t-test, two-sided α = 0.05, power 0.8
 		fmt.Fprintf(&b, "| %s | %.2f%% | %+.2f [%+.2f, %+.2f] | %.1f points |\n", n, m, d, d-half, d+half, mde)
 	}
 	r, _ := stats.MeanStd([]float64{acc["random"][11], acc["random"][12], acc["random"][13], acc["random"][14], acc["random"][15]})

@@ -3,6 +3,7 @@ package groundtruth
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -301,5 +302,33 @@ func TestHeadAndPercentile(t *testing.T) {
 		if got := tab.Percentile(acc); got != want {
 			t.Errorf("percentile of %.2f: %.1f, want %.1f", acc, got, want)
 		}
+	}
+}
+
+// The table shipped with the package is what its README says: at least 150 architectures of the
+// uniform draw, at least 30 of them on 3 seeds, each entry checked (Load), and the summary the
+// README states.
+func TestShippedTable(t *testing.T) {
+	tab, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tab.Summarize()
+	if s.Archs < 150 || s.Repeated < 30 || tab.Manifest.Recipe != DefaultRecipe() || tab.Manifest.Seeds < 3 {
+		t.Fatalf("shipped table: %d architectures, %d repeated, %d seeds, recipe %s", s.Archs, s.Repeated, tab.Manifest.Seeds, tab.Manifest.Recipe)
+	}
+	for _, tr := range tab.Truths() {
+		if tr.Index < tab.Manifest.Repeated && len(tr.Accuracies) != tab.Manifest.Seeds {
+			t.Errorf("architecture %d has %d seeds, want %d", tr.Index, len(tr.Accuracies), tab.Manifest.Seeds)
+		}
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := fmt.Sprintf("%d architectures, %d of them on %d seeds; test accuracy min %.2f%%, median %.2f%%, max %.2f%%; seed-to-seed standard deviation %.2f points; %d architectures within two of it of the best",
+		s.Archs, s.Repeated, tab.Manifest.Seeds, 100*s.Min, 100*s.Median, 100*s.Max, 100*s.SeedStd, s.NearBest)
+	if !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), facts) {
+		t.Errorf("README.md does not state the table's facts:\n%s", facts)
 	}
 }

@@ -216,3 +216,33 @@ func PairedInterval(a, b []float64) (mean, halfWidth float64, err error) {
 	}
 	return mean, TQuantile975(len(a)-1) * se, nil
 }
+
+// tQuantile80 holds the 80% quantile of Student's t with 1…30 degrees of freedom (the power term
+// of a test at 80% power).
+var tQuantile80 = []float64{1.376, 1.061, 0.978, 0.941, 0.920, 0.906, 0.896, 0.889, 0.883, 0.879,
+	0.876, 0.873, 0.870, 0.868, 0.866, 0.865, 0.863, 0.862, 0.861, 0.860,
+	0.859, 0.858, 0.858, 0.857, 0.856, 0.856, 0.855, 0.855, 0.854, 0.854}
+
+// MinDetectable returns the smallest mean paired difference a two-sided paired t-test at α = 0.05
+// detects with 80% power from n pairs whose differences have standard deviation sd:
+// (t(0.975, n−1) + t(0.80, n−1))·sd/√n.
+func MinDetectable(sd float64, n int) float64 {
+	if n < 2 {
+		return math.Inf(1)
+	}
+	t80 := 0.8416
+	if n-1 <= len(tQuantile80) {
+		t80 = tQuantile80[n-2]
+	}
+	return (TQuantile975(n-1) + t80) * sd / math.Sqrt(float64(n))
+}
+
+// PairsNeeded returns the smallest n for which MinDetectable(sd, n) ≤ delta (at most 10,000).
+func PairsNeeded(sd, delta float64) int {
+	for n := 2; n <= 10000; n++ {
+		if MinDetectable(sd, n) <= delta {
+			return n
+		}
+	}
+	return 10000
+}

@@ -30,3 +30,17 @@ func TestStats(t *testing.T) {
 		t.Errorf("moving average %v", ma)
 	}
 }
+
+// The power calculation: at n = 5 and σ_d = 1 the smallest detectable difference is
+// (2.776 + 0.941)/√5 = 1.66; a 1-point difference at σ_d = 2 needs about (2.8·2)² + 2 ≈ 34 pairs.
+func TestPower(t *testing.T) {
+	if got := MinDetectable(1, 5); math.Abs(got-1.662) > 0.002 {
+		t.Errorf("MinDetectable(1, 5) = %.4f", got)
+	}
+	if n := PairsNeeded(2, 1); n < 32 || n > 36 {
+		t.Errorf("PairsNeeded(2, 1) = %d, want about 34", n)
+	}
+	if TQuantile975(4) != 2.776 || math.Abs(TQuantile975(99)-1.984) > 0.002 {
+		t.Errorf("t quantiles %v %v", TQuantile975(4), TQuantile975(99))
+	}
+}
