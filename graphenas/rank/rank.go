@@ -28,6 +28,13 @@ type Config struct {
 	CalibrationBatches int
 	// Modes are the batch-norm modes measured (default supergraph.BNModes).
 	Modes []supergraph.BNMode
+	// Weights identifies the shared weights measured (search.CheckpointID), so that a later
+	// measurement of the same weights can reuse these scores.
+	Weights string `json:"weights,omitempty"`
+	// Reuse, when set, is an earlier measurement whose scores are taken where it scored the same
+	// weights (Weights, non-empty and equal) on the same images and calibration: only the
+	// architectures it lacks are scored, e.g. those a growing table added since.
+	Reuse *Result `json:"-"`
 	// Progress, when set, receives one event per architecture scored.
 	Progress progress.Func `json:"-"`
 }
@@ -89,9 +96,14 @@ func Measure(sg *supergraph.Supergraph, table *groundtruth.Table, cfg Config) (*
 		return nil, fmt.Errorf("rank: the table has %d architectures, too few to rank", len(truths))
 	}
 	res := &Result{Config: cfg, Recipe: r}
+	known := reusable(cfg)
 	for i, tr := range truths {
 		p := Point{Index: tr.Index, Arch: tr.Arch.String(), Truth: tr.Mean, Scores: map[supergraph.BNMode]supergraph.EvalResult{}}
 		for _, mode := range cfg.Modes {
+			if ev, ok := known[p.Arch][mode]; ok {
+				p.Scores[mode] = ev
+				continue
+			}
 			ev, err := sg.Score(tr.Arch, supergraph.ScoreConfig{Images: cfg.Images, Mode: mode, CalibrationBatches: cfg.CalibrationBatches})
 			if err != nil {
 				return nil, fmt.Errorf("rank: %w", err)
@@ -107,6 +119,21 @@ func Measure(sg *supergraph.Supergraph, table *groundtruth.Table, cfg Config) (*
 		res.Agreements = append(res.Agreements, agreement(res.Points, mode))
 	}
 	return res, nil
+}
+
+// reusable returns the scores of cfg.Reuse by architecture, when it measured the same weights on
+// the same images and calibration (nothing otherwise).
+func reusable(cfg Config) map[string]map[supergraph.BNMode]supergraph.EvalResult {
+	prev := cfg.Reuse
+	if prev == nil || cfg.Weights == "" || prev.Config.Weights != cfg.Weights ||
+		prev.Config.Images != cfg.Images || prev.Config.CalibrationBatches != cfg.CalibrationBatches {
+		return nil
+	}
+	out := map[string]map[supergraph.BNMode]supergraph.EvalResult{}
+	for _, p := range prev.Points {
+		out[p.Arch] = p.Scores
+	}
+	return out
 }
 
 // agreement compares mode's scores of points with their truth.

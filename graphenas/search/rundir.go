@@ -613,6 +613,21 @@ func (s *Search) adoptWarmup(dir string) error {
 	return nil
 }
 
+// CheckpointID identifies the shared weights LoadSupergraph would load from dir: the SHA-256 of
+// its latest checkpoint file. Two equal IDs are the same weights.
+func CheckpointID(dir string) (string, error) {
+	path, err := checkpointPath(dir)
+	if err != nil {
+		return "", err
+	}
+	raw, err := ckpt.ReadFile(path, 0, ckpt.NoFollow)
+	if err != nil {
+		return "", fmt.Errorf("search: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:]), nil
+}
+
 // LoadSupergraph returns the shared weights of the search in dir as of its latest checkpoint, with
 // its configuration, for measuring them (graphenas/rank): it reads the checkpoint only, takes no
 // lock and changes nothing in dir, so it works on a search another process is running.

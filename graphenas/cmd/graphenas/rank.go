@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -53,6 +54,17 @@ func runRank(args []string) error {
 	sg, _, err := search.LoadSupergraph(b, ds, *run)
 	if err != nil {
 		return err
+	}
+	// Scores of these very weights measured before (rank.json) are reused: a table that grew
+	// costs only its new architectures.
+	if cfg.Weights, err = search.CheckpointID(*run); err != nil {
+		return err
+	}
+	if raw, err := ckpt.ReadFile(filepath.Join(*run, plotting.RankFile), 256<<20, ckpt.NoFollow); err == nil {
+		var prev rank.Result
+		if json.Unmarshal(raw, &prev) == nil {
+			cfg.Reuse = &prev
+		}
 	}
 	if !*quiet {
 		cfg.Progress = progress.NewBars(os.Stderr).Report
