@@ -21,6 +21,7 @@ func ExampleSearch() {
 	ds := data.SyntheticDataset(300, 64, 8, 8, 1, 4, 1) // a notebook would load data.FashionMNIST
 	cfg := search.DefaultConfig()
 	cfg.Supergraph.Channels, cfg.Supergraph.LayersPerStage, cfg.Supergraph.BatchSize = 4, 2, 16
+	cfg.Warmup.Batches = 20 // uniform single-path training before the first step (2,000 by default)
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("graphenas-example-%d", os.Getpid()))
 	defer os.RemoveAll(dir)
 

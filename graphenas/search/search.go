@@ -87,12 +87,17 @@ type Config struct {
 }
 
 // DefaultConfig returns the default search: the controller's walk (graphenas-walk,
-// controller.DefaultConfig, return scaling on) on the original child network
-// (supergraph.DefaultConfig), one training batch and four validation batches per step, seed 1.
+// controller.DefaultConfig, return scaling on) on the child network (supergraph.DefaultConfig)
+// narrowed to 8 channels, whose shared weights first warm up on 2,000 batches of uniform
+// single-path training at learning rate 0.05; then one training batch and four validation
+// batches per step, seed 1. The warm-up and the learning rate are what made the shared weights
+// rank architectures (Kendall τ ≈ 0.55 against the ground truth, against ≈ 0 at the original's
+// 1e-3; RESULTS.md).
 func DefaultConfig() Config {
 	sc := supergraph.DefaultConfig()
+	sc.Channels, sc.LearningRate = 8, 0.05
 	sc.EvalBatchStats = true // see supergraph.Config.EvalBatchStats
-	return Config{Seed: 1, Strategy: StrategyWalk, Supergraph: sc,
+	return Config{Seed: 1, Strategy: StrategyWalk, Supergraph: sc, Warmup: Warmup{Batches: 2000},
 		Budget: supergraph.BatchBudget(1), EvalBatches: 4, Population: strategy.DefaultPopulation, Sample: strategy.DefaultSample, CheckpointEvery: 10}
 }
 

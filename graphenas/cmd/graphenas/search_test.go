@@ -44,9 +44,10 @@ func TestSearchRetrainPlotCommands(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "run")
 	common := []string{"--data", dataDir, "--channels", "4", "--batch-size", "16", "--budget-batches", "1", "--eval-batches", "1",
-		"--checkpoint-every", "2"}
+		"--checkpoint-every", "2", "--warmup-batches", "6"}
 	stdout, stderr := run(append([]string{"search", "--steps", "3", "--strategy", "evolution", "--out", out}, common...)...)
-	if !strings.Contains(stderr, "search evolution [") || !strings.Contains(stderr, "3/3") || !strings.Contains(stdout, "the strategy's pick:") {
+	if !strings.Contains(stderr, "search evolution [") || !strings.Contains(stderr, "3/3") || !strings.Contains(stdout, "the strategy's pick:") ||
+		!strings.Contains(stderr, "warm-up [####################] 6/6") {
 		t.Errorf("no progress bar or result:\n%s\n%s", stderr, stdout)
 	}
 	for _, f := range []string{search.StepsFile, search.CheckpointFile, search.BestFile, search.ConfigFile, "report.html"} {
@@ -73,7 +74,7 @@ func TestSearchRetrainPlotCommands(t *testing.T) {
 	// A comparison with two runs side by side, then read back at its budget and at one never run.
 	cmpDir := filepath.Join(t.TempDir(), "cmp")
 	cmpArgs := []string{"compare", "--data", dataDir, "--out", cmpDir, "--strategies", "random,evolution", "--seeds", "1", "--steps", "2",
-		"--channels", "4", "--batch-size", "16", "--budget-batches", "1", "--eval-batches", "1", "--retrain-epochs", "0.1"}
+		"--channels", "4", "--batch-size", "16", "--budget-batches", "1", "--eval-batches", "1", "--warmup-batches", "4", "--retrain-epochs", "0.1"}
 	_, stderr = run(append(cmpArgs, "--workers", "2")...)
 	if !strings.Contains(stderr, "retrain random seed 1") || !strings.Contains(stderr, "retrain evolution seed 1") || !strings.Contains(stderr, "test random seed 1 [####################] 100/100 images") {
 		t.Errorf("compare --workers 2 showed no progress of both runs:\n%s", stderr)
@@ -150,12 +151,12 @@ func TestHostileInputsCommands(t *testing.T) {
 	run := filepath.Join(t.TempDir(), "run")
 	common := []string{"--data", dataDir, "--quiet"}
 	if out, err := command(nil, append([]string{"search", "--steps", "2", "--out", run, "--channels", "4", "--batch-size", "8",
-		"--eval-batches", "1", "--strategy", "random"}, common...)...).CombinedOutput(); err != nil {
+		"--eval-batches", "1", "--strategy", "random", "--warmup-batches", "0"}, common...)...).CombinedOutput(); err != nil {
 		t.Fatalf("search: %v\n%s", err, out)
 	}
 	fails(t, "supergraph.channels 4 → 8", nil, append([]string{"search", "--resume", "--out", run, "--steps", "3", "--channels", "8", "--seed", "2"}, common...)...)
 	out, err := command(nil, append([]string{"search", "--resume", "--out", run, "--steps", "3", "--lr", "0.01"}, common...)...).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "supergraph.learning_rate 0.001 → 0.01") {
+	if err != nil || !strings.Contains(string(out), "supergraph.learning_rate 0.05 → 0.01") {
 		t.Errorf("resume with --lr 0.01: %v\n%s", err, out)
 	}
 	recs, err := search.ReadSteps(run)
