@@ -132,8 +132,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("search: negative budget %v", c.Budget)
 	case c.CheckpointEvery < 1:
 		return c, fmt.Errorf("search: checkpoint every %d steps", c.CheckpointEvery)
-	case c.Warmup.Batches < 0 || c.Warmup.PerArch < 0:
-		return c, fmt.Errorf("search: warm-up of %d batches, %d per architecture", c.Warmup.Batches, c.Warmup.PerArch)
+	case c.Warmup.Batches < 0:
+		return c, fmt.Errorf("search: warm-up of %d batches", c.Warmup.Batches)
 	}
 	if _, err := strategy.NewPopulation(c.Population, c.Sample); err != nil {
 		return c, fmt.Errorf("search: %w", err)

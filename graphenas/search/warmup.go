@@ -12,17 +12,16 @@ import (
 
 // Warmup trains the shared weights before the strategy's first step by uniform single-path
 // training (Guo et al. 2020, "Single Path One-Shot NAS", arXiv:1904.00420; Li and Talwalkar 2019,
-// "Random search and reproducibility for NAS"): each group of PerArch batches trains one
-// architecture drawn uniformly from the connected space, so every op and link is trained about
-// equally, not only those a strategy happens to visit.
+// "Random search and reproducibility for NAS"): each batch trains one architecture drawn
+// uniformly from the connected space, so every op and link is trained about equally, not only
+// those a strategy happens to visit. (Several batches per drawn architecture ranked worse:
+// RESULTS.md's ablation ledger.)
 type Warmup struct {
 	// Batches is the warm-up's length in training batches (0: no warm-up).
 	Batches int `json:"batches"`
-	// PerArch is the number of consecutive batches each drawn architecture trains (at least 1).
-	PerArch int `json:"per_arch,omitempty"`
 }
 
-// warmupArch is the architecture the warm-up trains in its group g: a function of the seed and g
+// warmupArch is the architecture the warm-up trains in its batch g: a function of the seed and g
 // alone, so a resumed warm-up needs no saved random state.
 func warmupArch(seed uint64, g, nodes int) *arch.Arch {
 	return arch.RandomConnected(nodes, 0.5, rand.New(rand.NewPCG(seed, 0x3A2F0000+uint64(g))))
@@ -48,17 +47,14 @@ func (s *Search) RunWarmup(report progress.Func) error {
 	if s.failed != nil {
 		return fmt.Errorf("search: an earlier step failed (%v); resume from the last checkpoint", s.failed)
 	}
-	per := max(w.PerArch, 1)
 	lastSave := time.Now()
 	for s.warmupDone < w.Batches {
-		g := s.warmupDone / per
-		n := min(per-s.warmupDone%per, w.Batches-s.warmupDone)
-		tr, err := s.sg.Train(warmupArch(s.cfg.Seed, g, s.cfg.Supergraph.Nodes), supergraph.BatchBudget(n))
+		tr, err := s.sg.Train(warmupArch(s.cfg.Seed, s.warmupDone, s.cfg.Supergraph.Nodes), supergraph.BatchBudget(1))
 		if err != nil {
 			s.failed = err
 			return err
 		}
-		s.warmupDone += n
+		s.warmupDone++
 		if report != nil {
 			report(progress.Event{Phase: "warm-up", Done: s.warmupDone, Total: w.Batches, Status: fmt.Sprintf("train loss %.4f", tr.Loss)})
 		}

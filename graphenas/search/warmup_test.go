@@ -11,10 +11,10 @@ import (
 	"github.com/graphenas/graphenas/graphenas/progress"
 )
 
-// warmupConfig is runConfig with a warm-up of 10 batches, 2 per architecture.
+// warmupConfig is runConfig with a warm-up of 10 batches.
 func warmupConfig() Config {
 	cfg := runConfig(StrategyRandom)
-	cfg.Warmup = Warmup{Batches: 10, PerArch: 2}
+	cfg.Warmup = Warmup{Batches: 10}
 	return cfg
 }
 
@@ -57,7 +57,7 @@ func TestKilledWarmupResumes(t *testing.T) {
 	if err := s.RunWarmup(func(e progress.Event) { events = append(events, e) }); err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 5 || events[4].Done != 10 || events[4].Total != 10 || s.WarmupDone() != 10 || s.Steps() != 0 {
+	if len(events) != 10 || events[9].Done != 10 || events[9].Total != 10 || s.WarmupDone() != 10 || s.Steps() != 0 {
 		t.Fatalf("warm-up events %+v, %d done, %d steps", events, s.WarmupDone(), s.Steps())
 	}
 	if err := s.Run(4, nil); err != nil {
@@ -153,8 +153,8 @@ func TestCompareSharesTheWarmup(t *testing.T) {
 	if _, err := Compare(b, runData(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	if warmups != 5 { // 10 batches, 2 per architecture: one warm-up, reported at each of its 5 groups
-		t.Errorf("%d warm-up events, want the 5 of one warm-up", warmups)
+	if warmups != 10 { // 10 batches: one warm-up, reported at each batch
+		t.Errorf("%d warm-up events, want the 10 of one warm-up", warmups)
 	}
 	own := t.TempDir()
 	sc := warmupConfig()

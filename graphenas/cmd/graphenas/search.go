@@ -75,7 +75,6 @@ func configFlagsOn(fs *flag.FlagSet, base search.Config) func() (search.Config, 
 	intFlag(fs, &cfg.Sample, "sample", 1, 1<<20, "evolution: tournament size")
 	intFlag(fs, &cfg.CheckpointEvery, "checkpoint-every", 1, 1<<20, "steps between checkpoints")
 	intFlag(fs, &cfg.Warmup.Batches, "warmup-batches", 0, 1<<24, "batches of uniform single-path training of the shared weights before the first step (0: none)")
-	intFlag(fs, &cfg.Warmup.PerArch, "warmup-per-arch", 0, 1<<20, "warm-up: consecutive batches per drawn architecture (0 or 1: one)")
 	intFlag(fs, &sg.Nodes, "nodes", arch.MinNodes, arch.MaxNodes, "nodes per architecture (input and output included)")
 	intFlag(fs, &sg.Channels, "channels", 1, 4096, "channels of the first stage (doubled at every halving)")
 	intFlag(fs, &sg.LayersPerStage, "layers-per-stage", 1, arch.MaxNodes, "nodes between two halvings of the resolution")
