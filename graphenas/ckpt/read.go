@@ -62,6 +62,15 @@ func OpenRead(path string, link Link) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := regular(f, path); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// regular returns f's file information when f is a regular file, and otherwise closes it and
+// returns an error.
+func regular(f *os.File, path string) (os.FileInfo, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -71,7 +80,7 @@ func OpenRead(path string, link Link) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
 	}
-	return f, nil
+	return fi, nil
 }
 
 // OpenWrite opens path for writing with flags (os.O_CREATE, os.O_APPEND, …; O_WRONLY or O_RDWR
@@ -82,14 +91,9 @@ func OpenWrite(path string, flags int, link Link) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
+	fi, err := regular(f, path)
 	if err != nil {
-		f.Close()
 		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
 	}
 	if n, ok := linkCount(fi); ok && n > 1 && link == NoFollow {
 		f.Close()
