@@ -3,6 +3,7 @@ package graphenas
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/graphenas/graphenas/graphenas/groundtruth"
+	"github.com/graphenas/graphenas/graphenas/search"
 	"github.com/graphenas/graphenas/graphenas/stats"
 )
 
@@ -119,32 +122,7 @@ func nb201Table(t *testing.T) string {
 // supergraphTable is RESULTS.md's table of the supergraph comparison, computed from its
 // compare.json: each strategy's retrained picks (seeds 11–15) paired against random's.
 func supergraphTable(t *testing.T) string {
-	raw, err := os.ReadFile("../notebooks/results/compare-fmnist-shared/compare.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res struct {
-		Runs []struct {
-			Strategy string `json:"strategy"`
-			Seed     int    `json:"seed"`
-			Retrain  *struct {
-				TestAccuracy float64 `json:"test_accuracy"`
-			} `json:"retrain"`
-		} `json:"runs"`
-	}
-	if err := json.Unmarshal(raw, &res); err != nil {
-		t.Fatal(err)
-	}
-	acc := map[string]map[int]float64{}
-	for _, r := range res.Runs {
-		if r.Retrain == nil || r.Seed < 11 || r.Seed > 15 {
-			continue
-		}
-		if acc[r.Strategy] == nil {
-			acc[r.Strategy] = map[int]float64{}
-		}
-		acc[r.Strategy][r.Seed] = 100 * r.Retrain.TestAccuracy
-	}
+	acc := retrainedPicks(t, "../notebooks/results/compare-fmnist-shared/compare.json", 11, 15)
 	var names []string
 	for n, m := range acc {
 		if len(m) == 5 && n != "random" {
@@ -183,9 +161,185 @@ func TestResultsTablesRecompute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, table := range map[string]string{"NAS-Bench-201": nb201Table(t), "supergraph": supergraphTable(t)} {
+	for name, table := range map[string]string{"NAS-Bench-201": nb201Table(t), "supergraph": supergraphTable(t), "ranking": rankingTable(t), "strategies": strategyTable(t), "critic": criticLine(t)} {
 		if !strings.Contains(string(results), table) {
 			t.Errorf("RESULTS.md does not hold the %s table its data give:\n%s", name, table)
 		}
 	}
+}
+
+// retrainedPicks reads a comparison's compare.json: strategy → seed → the retrained pick's test
+// accuracy in points, for the seeds first…last (runs without a retraining are left out).
+func retrainedPicks(t *testing.T, path string, first, last int) map[string]map[int]float64 {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Runs []struct {
+			Strategy string `json:"strategy"`
+			Seed     int    `json:"seed"`
+			Retrain  *struct {
+				TestAccuracy float64 `json:"test_accuracy"`
+			} `json:"retrain"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatal(err)
+	}
+	acc := map[string]map[int]float64{}
+	for _, r := range res.Runs {
+		if r.Retrain == nil || r.Seed < first || r.Seed > last {
+			continue
+		}
+		if acc[r.Strategy] == nil {
+			acc[r.Strategy] = map[int]float64{}
+		}
+		acc[r.Strategy][r.Seed] = 100 * r.Retrain.TestAccuracy
+	}
+	return acc
+}
+
+// rankingRuns are the supernets of the lab log's plan (2026-12-06), in RESULTS.md's order.
+var rankingRuns = []struct{ name, what string }{
+	{"a1", "(a1) today's default search: the walk, 2,000 steps of 1 batch, lr 1e-3"},
+	{"a2", "(a2) the quickstart's search: the walk, 500 steps of 4 batches, lr 0.03"},
+	{"b", "(b) uniform single-path, 2,000 batches, lr 1e-3"},
+	{"d", "(d) uniform single-path, 20 batches per architecture, lr 0.05"},
+	{"e", "(e) uniform single-path, 1 batch per architecture, lr 0.05"},
+}
+
+// rankingTable is RESULTS.md's table of how each supernet ranks the ground truth, from the
+// committed rank.json of its two seeds (notebooks/results/ranking/<run>-s<seed>/rank.json): Kendall
+// τ per batch-norm mode, seed 1 / seed 2, and the precision of the top 10% re-estimated.
+func rankingTable(t *testing.T) string {
+	var b strings.Builder
+	b.WriteString("| supernet (2 seeds) | τ, batch statistics | τ, as kept | τ, re-estimated (c) | top-10% precision, re-estimated |\n|---|---|---|---|---|\n")
+	for _, run := range rankingRuns {
+		cells := map[string][]string{}
+		for _, seed := range []int{1, 2} {
+			raw, err := os.ReadFile(fmt.Sprintf("../notebooks/results/ranking/%s-s%d/rank.json", run.name, seed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r struct {
+				Points     []json.RawMessage `json:"points"`
+				Agreements []struct {
+					Mode  string  `json:"mode"`
+					Tau   float64 `json:"tau"`
+					Top10 float64 `json:"top10"`
+					N     int     `json:"n"`
+				} `json:"agreements"`
+			}
+			if err := json.Unmarshal(raw, &r); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range r.Agreements {
+				if a.N != 150 {
+					t.Fatalf("%s-s%d: %s measured on %d architectures, want the table's 150", run.name, seed, a.Mode, a.N)
+				}
+				cells[a.Mode] = append(cells[a.Mode], fmt.Sprintf("%.2f", a.Tau))
+				if a.Mode == "reestimated" {
+					cells["top10"] = append(cells["top10"], fmt.Sprintf("%.2f", a.Top10))
+				}
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", run.what, strings.Join(cells["batch"], " / "), strings.Join(cells["running"], " / "),
+			strings.Join(cells["reestimated"], " / "), strings.Join(cells["top10"], " / "))
+	}
+	return b.String()
+}
+
+// strategyTable is RESULTS.md's table of the strategies judged by the ground truth: each
+// strategy's picks (notebooks/results/compare-gt/compare.json, seeds 101–110), trained alone with
+// the table's recipe, against the table's architectures, a random draw per seed
+// (compare-gt/draw.csv, draw i paired with seed 101 + i) and random search.
+func strategyTable(t *testing.T) string {
+	seeds := []int{101, 102, 103, 104, 105, 106, 107, 108, 109, 110}
+	acc := retrainedPicks(t, "../notebooks/results/compare-gt/compare.json", 101, 110)
+	draws, err := os.ReadFile("../notebooks/results/compare-gt/draw.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc["random draw"] = map[int]float64{}
+	for i, line := range strings.Split(strings.TrimSpace(string(draws)), "\n")[1:] {
+		fields := strings.Split(line, ",")
+		var v float64
+		fmt.Sscanf(fields[3], "%g", &v)
+		acc["random draw"][seeds[i]] = 100 * v
+	}
+	table, err := groundtruth.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truths []float64
+	for _, tr := range table.Truths() {
+		truths = append(truths, tr.Mean)
+	}
+	tableMean, _ := stats.MeanStd(truths)
+	series := func(name string) []float64 {
+		var v []float64
+		for _, s := range seeds {
+			x, ok := acc[name][s]
+			if !ok {
+				t.Fatalf("%s seed %d missing", name, s)
+			}
+			v = append(v, x)
+		}
+		return v
+	}
+	interval := func(d, half float64) string { return fmt.Sprintf("%+.2f [%+.2f, %+.2f]", d, d-half, d+half) }
+	var b strings.Builder
+	fmt.Fprintf(&b, "| pick of (seeds 101–110) | accuracy, mean | percentile in the table, mean | − the table's mean (%.2f%%) | − random draw, paired | − random search, paired |\n|---|---|---|---|---|---|\n", 100*tableMean)
+	for _, name := range []string{"graphenas-walk", "gp-local", "evolution", "random", "random draw"} {
+		x := series(name)
+		m, sd := stats.MeanStd(x)
+		var pct []float64
+		for _, v := range x {
+			pct = append(pct, table.Percentile(v/100))
+		}
+		p, _ := stats.MeanStd(pct)
+		oneSample := interval(m-100*tableMean, stats.TQuantile975(len(x)-1)*sd/math.Sqrt(float64(len(x))))
+		vsDraw, vsRandom := "—", "—"
+		if name != "random draw" {
+			d, h, _ := stats.PairedInterval(x, series("random draw"))
+			vsDraw = interval(d, h)
+		}
+		if name != "random" && name != "random draw" {
+			d, h, _ := stats.PairedInterval(x, series("random"))
+			vsRandom = interval(d, h)
+		}
+		name := "`" + name + "`"
+		if name == "`random`" {
+			name = "`random` (random search, shared weights)"
+		}
+		fmt.Fprintf(&b, "| %s | %.2f%% | %.0f | %s | %s | %s |\n", name, m, p, oneSample, vsDraw, vsRandom)
+	}
+	return b.String()
+}
+
+// criticLine is RESULTS.md's sentence on the critic under the adopted recipe: its Spearman ρ between
+// predicted and realised returns in each graphenas-walk run of the ground-truth comparison
+// (notebooks/results/compare-gt/graphenas-walk-seed*/steps.jsonl.gz).
+func criticLine(t *testing.T) string {
+	dirs, _ := filepath.Glob("../notebooks/results/compare-gt/graphenas-walk-seed*")
+	if len(dirs) != 10 {
+		t.Fatalf("%d graphenas-walk runs in compare-gt, want 10", len(dirs))
+	}
+	var rhos []float64
+	pairs := 0
+	for _, d := range dirs {
+		recs, err := search.ReadSteps(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rho, n := search.CriticRho(recs)
+		rhos, pairs = append(rhos, rho), pairs+n
+	}
+	m, sd := stats.MeanStd(rhos)
+	sort.Float64s(rhos)
+	half := stats.TQuantile975(len(rhos)-1) * sd / math.Sqrt(float64(len(rhos)))
+	return fmt.Sprintf("Spearman ρ %.2f [%.2f, %.2f] (mean of %d runs, 95%% interval; from %.2f to %.2f; %d edits in all)",
+		m, m-half, m+half, len(rhos), rhos[0], rhos[len(rhos)-1], pairs)
 }
