@@ -74,7 +74,8 @@ func itoa(i int) string { return strconv.Itoa(i) }
 var expected = map[string][]string{
 	"quickstart.ipynb": {`class="node"`, "Critic: predicted vs realised", "final test accuracy:", "| searched |", "| random |", "| reference |", "back-end:", "report:",
 		"Kendall τ", "Do the shared weights rank architectures as training them alone does?", "the critic: Spearman ρ", "of the table's architectures"},
-	"experiment.ipynb": {"| strategy |", "Best validation loss so far", "retrained test accuracy", "NAS-Bench-201", `class="node"`},
+	"experiment.ipynb": {"| strategy |", "Best validation loss so far", "retrained test accuracy", "NAS-Bench-201", `class="node"`,
+		"Where the picks stand among the ground truth"},
 	"teaching.ipynb":   {"fuzzy ReLU", "shares", "GraphSAGE", "Action probabilities", "Gaussian", `class="node"`},
 }
 
