@@ -26,12 +26,20 @@ func Row(figures ...string) string {
 	return b.String()
 }
 
+// displayHTML shows html in the cell's output and waits until GoNB has it: a cell's program that
+// exits right after a display could otherwise lose it (seen once in CI: a cell whose only output
+// was a chart saved with no output).
+func displayHTML(html string) {
+	gonbui.DisplayHtml(html)
+	gonbui.Sync()
+}
+
 // Show displays figures (SVG or HTML) side by side in the cell's output.
-func Show(figures ...string) { gonbui.DisplayHtml(Row(figures...)) }
+func Show(figures ...string) { displayHTML(Row(figures...)) }
 
 // ShowText displays a line of text (HTML-escaped) in the cell's output.
 func ShowText(format string, args ...any) {
-	gonbui.DisplayHtml("<pre>" + html.EscapeString(fmt.Sprintf(format, args...)) + "</pre>")
+	displayHTML("<pre>" + html.EscapeString(fmt.Sprintf(format, args...)) + "</pre>")
 }
 
 // ShowDAG displays an architecture.
@@ -61,7 +69,7 @@ func StepFigure(r search.StepRecord, layersPerStage int) string {
 
 // ShowStep displays a step: its summary and the new architecture with the change highlighted.
 func ShowStep(r search.StepRecord, layersPerStage int) {
-	gonbui.DisplayHtml(StepFigure(r, layersPerStage))
+	displayHTML(StepFigure(r, layersPerStage))
 }
 
 // ShowCritic displays the critic's predicted-vs-realised trace and scatter for a step log.
@@ -75,7 +83,10 @@ func ShowCurves(recs []search.StepRecord) {
 }
 
 // ShowMarkdown displays Markdown (tables, formulas) in the cell's output.
-func ShowMarkdown(md string) { gonbui.DisplayMarkdown(md) }
+func ShowMarkdown(md string) {
+	gonbui.DisplayMarkdown(md)
+	gonbui.Sync()
+}
 
 // Table returns an HTML table with a header row, numbers formatted with %.3g.
 func Table(header []string, rows [][]any) string {
