@@ -337,8 +337,14 @@ func TestShippedTable(t *testing.T) {
 // The proxy recipe ranks architectures as a recipe 2× wider and 4× longer does: Kendall τ 0.788
 // on the 24 architectures both trained (testdata/long-24.*, the README's and RESULTS.md's figure).
 func TestProxyRanksLikeTheLongRecipe(t *testing.T) {
-	man, _ := os.ReadFile("testdata/long-24.json")
-	rows, _ := os.ReadFile("testdata/long-24.csv")
+	man, err := os.ReadFile("testdata/long-24.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := os.ReadFile("testdata/long-24.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
 	long, err := ReadTable(man, rows)
 	if err != nil {
 		t.Fatal(err)

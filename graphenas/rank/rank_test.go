@@ -63,12 +63,19 @@ func TestMeasureAgreesWithItsOwnScores(t *testing.T) {
 	}
 	// A later measurement of the same weights reuses the scores: with the weights "changed" in
 	// between, the reused scores show; with another weights ID, everything is scored again.
-	first, _ := Measure(sg, table, Config{Images: 48, CalibrationBatches: 2, Weights: "w1", Modes: []supergraph.BNMode{supergraph.BNBatch}})
+	measure := func(weights string, reuse *Result) *Result {
+		t.Helper()
+		r, err := Measure(sg, table, Config{Images: 48, CalibrationBatches: 2, Weights: weights, Modes: []supergraph.BNMode{supergraph.BNBatch}, Reuse: reuse})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first := measure("w1", nil)
 	if _, err := sg.Train(archs[0], supergraph.BatchBudget(20)); err != nil {
 		t.Fatal(err)
 	}
-	again, _ := Measure(sg, table, Config{Images: 48, CalibrationBatches: 2, Weights: "w1", Modes: []supergraph.BNMode{supergraph.BNBatch}, Reuse: first})
-	fresh, _ := Measure(sg, table, Config{Images: 48, CalibrationBatches: 2, Weights: "w2", Modes: []supergraph.BNMode{supergraph.BNBatch}, Reuse: first})
+	again, fresh := measure("w1", first), measure("w2", first)
 	if again.Points[0].Scores[supergraph.BNBatch] != first.Points[0].Scores[supergraph.BNBatch] ||
 		fresh.Points[0].Scores[supergraph.BNBatch] == first.Points[0].Scores[supergraph.BNBatch] {
 		t.Errorf("reuse: first %v, same weights %v, other weights %v", first.Points[0].Scores, again.Points[0].Scores, fresh.Points[0].Scores)
