@@ -315,39 +315,46 @@ func depthwiseCore(x, wk *Node, k int) (y, shifts *Node) {
 // maxPool1D is a max over k consecutive positions along axis (2 for H, 3 for W), stride 1,
 // "same" padding with −∞. The windows are built by doubling: maxima over 2, then 4, then k
 // positions, each the maximum of two overlapping shorter windows (3 levels for k = 7 instead of
-// 6 maxima). The backward pass routes each level's gradient to the larger of its two inputs
-// (the first on a tie, as PyTorch does) and shifts it back with zero padding, which the Go
-// back-end copies in blocks; only the forward pass slices.
+// 6 maxima). Each level takes the maximum of its input and the same input moved by off
+// positions, both extended with −∞ by concatenation (block copies) rather than cut out of it
+// (Slice, one element at a time), so the windows grow by off a level and one Slice cuts the
+// outputs out at the end. The backward pass routes each level's gradient to the larger of its
+// two inputs (the first on a tie, as PyTorch does) and moves it back with zero padding; it
+// carries the zeros its levels add on either side, and one Slice cuts the input's gradient out.
 func maxPool1D(t *tape, x *Node, k, axis int) *Node {
 	l := x.Shape().Dimensions[axis]
 	p := (k - 1) / 2
-	m := padAxisWith(x, axis, p, k-1-p, math.Inf(-1)) // windows of 1, length l+k−1
 	type level struct {
-		off     int   // the second input starts off positions after the first
+		off     int   // the first input is the second moved off positions later
 		firstGE *Node // where the first input is the maximum
 	}
 	var levels []level
+	m := x // after the levels, m[q] = max x[q−size+1 … q], length l+size−1
 	for size := 1; size < k; {
 		next := min(2*size, k)
 		off := next - size
-		n := m.Shape().Dimensions[axis] - off
-		a, b := SliceAxis(m, axis, AxisRange(0, n)), SliceAxis(m, axis, AxisRange(off, off+n))
+		a := padAxisWith(m, axis, off, 0, math.Inf(-1)) // a[q] = m[q−off]
+		b := padAxisWith(m, axis, 0, off, math.Inf(-1)) // b[q] = m[q]
 		levels = append(levels, level{off: off, firstGE: GreaterOrEqual(a, b)})
 		m = Max(a, b)
 		size = next
 	}
-	y := m // length l
+	y := SliceAxis(m, axis, AxisRange(k-1-p, k-1-p+l)) // y[j] = max x[j−p … j+k−1−p]
 	t.record(func() {
 		dm := t.grad(y)
 		if dm == nil {
 			return
 		}
+		dm = padAxis(dm, axis, k-1-p, p)
+		border := 0 // zeros dm carries on either side of the level's output
 		for i := len(levels) - 1; i >= 0; i-- {
 			lv := levels[i]
-			da := Where(lv.firstGE, dm, ZerosLike(dm))
+			ge := padAxis(lv.firstGE, axis, border, border)
+			da := Where(ge, dm, ZerosLike(dm))
 			dm = Add(padAxis(da, axis, 0, lv.off), padAxis(Sub(dm, da), axis, lv.off, 0))
+			border += lv.off
 		}
-		t.accumulate(x, SliceAxis(dm, axis, AxisRange(p, p+l)))
+		t.accumulate(x, SliceAxis(dm, axis, AxisRange(border, border+l)))
 	})
 	return y
 }
