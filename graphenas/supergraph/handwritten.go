@@ -359,9 +359,36 @@ func maxPool1D(t *tape, x *Node, k, axis int) *Node {
 	return y
 }
 
-// maxPool is a k×k max-pool, stride 1, "same" padding, as two separable 1-D maxima.
+// maxPool is a k×k max-pool, stride 1, "same" padding, as two separable 1-D maxima. Its
+// element-wise chain runs on each half of the channels separately (byHalves).
 func maxPool(t *tape, x *Node, k int) *Node {
-	return maxPool1D(t, maxPool1D(t, x, k, 3), k, 2)
+	return byHalves(t, x, func(t *tape, x *Node) *Node { return maxPool1D(t, maxPool1D(t, x, k, 3), k, 2) })
+}
+
+// byHalves applies a per-channel layer to each half of the channels of x [C, …] and joins the
+// results. The Go back-end runs each element-wise op on one core but independent ops side by
+// side, so a layer made of long element-wise chains runs on both cores; the split and the join
+// (and their gradients) cost a copy of the activation each.
+func byHalves(t *tape, x *Node, layer func(t *tape, x *Node) *Node) *Node {
+	if x.Shape().Dimensions[0] < 2 {
+		return layer(t, x)
+	}
+	h := splitChannels(x)
+	t.record(func() { // runs after the halves' own backward steps
+		if d0, d1 := t.grad(h[0]), t.grad(h[1]); d0 != nil && d1 != nil {
+			t.accumulate(x, joinChannels(d0, d1))
+		}
+	})
+	y0, y1 := layer(t, h[0]), layer(t, h[1])
+	y := joinChannels(y0, y1)
+	t.record(func() {
+		if dy := t.grad(y); dy != nil {
+			d := splitChannels(dy)
+			t.accumulate(y0, d[0])
+			t.accumulate(y1, d[1])
+		}
+	})
+	return y
 }
 
 // halve is a 2×2 max-pool with stride 2 and ceil rounding (odd sizes are padded with −∞):
