@@ -288,6 +288,13 @@ func TestLayers(t *testing.T) {
 		cases = append(cases, layerCase{name: fmt.Sprintf("depthwise k%d", ks), inputs: []arr{x, randArr(r, ks*ks, 3)},
 			fn:  func(k kernels, in []*Node) *Node { return k.depthwise(in[0], in[1], ks) },
 			ref: func(in []arr) arr { return refDepthwise(in[0], in[1], ks) }})
+		// Channel counts whose products are grouped by 2 and by 4 (depthwiseGroup).
+		for _, c := range []int{2, 4} {
+			c := c
+			cases = append(cases, layerCase{name: fmt.Sprintf("depthwise k%d c%d", ks, c), inputs: []arr{randArr(r, 2, 5, 6, c), randArr(r, ks*ks, c)},
+				fn:  func(k kernels, in []*Node) *Node { return k.depthwise(in[0], in[1], ks) },
+				ref: func(in []arr) arr { return refDepthwise(in[0], in[1], ks) }})
+		}
 		cases = append(cases, layerCase{name: fmt.Sprintf("maxpool k%d", ks), inputs: []arr{x},
 			fn:  func(k kernels, in []*Node) *Node { return k.maxPool(in[0], ks) },
 			ref: func(in []arr) arr { return refMaxPool(in[0], ks, 1, (ks-1)/2, 5, 6) }})
