@@ -121,12 +121,6 @@ func pointwiseConv(t *tape, x, w *Node) *Node {
 	return y
 }
 
-// padSpatial pads H and W of x [C, B, H, W] by p on each side with value (by concatenation,
-// which the Go back-end copies in blocks).
-func padSpatial(x *Node, p int, value float64) *Node {
-	return padAxisWith(padAxisWith(x, 2, p, p, value), 3, p, p, value)
-}
-
 // padAxis pads x with start zeros before and end zeros after, along axis.
 func padAxis(x *Node, axis, start, end int) *Node { return padAxisWith(x, axis, start, end, 0) }
 
@@ -179,14 +173,43 @@ func shiftedRows(xf *Node, fronts []int, n int) *Node {
 	return Reshape(Concatenate(parts, 1), c, len(fronts), n)
 }
 
-// The convolutions work on a padded grid: x [C, B, H, W] padded by p on every side is
-// [C, B, Hp, Wp] (Hp = H+2p, Wp = W+2p, S = Hp·Wp pixels an image), read as one row of B·S
-// pixels per channel, xf. Every tap of a kernel is then a shift of that whole row, built by
-// shiftedRows, and the products run over rows of (B+1)·S positions (one image of slack, so that
-// no shifted copy is cut). Each output pixel lands at a fixed offset of a [B+1, Hp, Wp] grid; one
-// Slice cuts the outputs out at the end. A 3×3 convolution copies 9·C·M elements one at a time
-// in the direct form and N·M here (M = B·H·W); the price is products over (B+1)·S ≥ M columns
-// (+17% for conv3, +68% for dilconv5), which the back-end runs on every core with SIMD.
+// The convolutions work on a padded grid: each image of x [C, B, H, W] followed by p rows of
+// zeros, each row by p zeros (Hq = H+p, Wq = W+p, S = Hq·Wq positions an image), read as one row
+// of positions per channel. A window that reaches past an image's edge reads zeros: past the right
+// or left edge it reads the zeros after its own row or the previous one, past the top or bottom
+// those after the previous image or its own. Every tap of a kernel is then a shift of that whole
+// row, built by shiftedRows, and the products run over rows of a few more positions than B·S (the
+// slack lets no shifted copy be cut). Output (b, i, j) lands at grid position (b, p+i, p+j), and
+// one Slice cuts the outputs out at the end. A 3×3 convolution copies 9·C·M elements one at a time
+// in the direct form and N·M here (M = B·H·W); the price is products over more columns than M
+// (+9% for conv3, +33% for dilconv5 at 28×28), which the back-end runs on every core with SIMD.
+
+// grid is the padded grid of b images of h×w for windows reaching p pixels from their centre,
+// with room for shifts of up to slack positions.
+type grid struct{ b, h, w, p, hq, wq, s, imgs int }
+
+func newGrid(b, h, w, p, slack int) grid {
+	g := grid{b: b, h: h, w: w, p: p, hq: h + p, wq: w + p}
+	g.s = g.hq * g.wq
+	g.imgs = b + max(1, (slack+g.s-1)/g.s)
+	return g
+}
+
+// n is the length of a row of the grid's positions, its slack images included.
+func (g grid) n() int { return g.imgs * g.s }
+
+// input places x [C, B, h, w] on the grid: [C, B·S].
+func (g grid) input(x *Node) *Node { return gridRow(x, 0, g.p, 0, g.p) }
+
+// output places an output-shaped x [C, B, h, w] where the outputs land: [C, B·S].
+func (g grid) output(x *Node) *Node { return gridRow(x, g.p, 0, g.p, 0) }
+
+// crop cuts the [C, B, h, w] outputs out of y [C, n].
+func (g grid) crop(y *Node) *Node {
+	c := y.Shape().Dimensions[0]
+	return Slice(Reshape(y, c, g.imgs, g.hq, g.wq), AxisRange(), AxisRange(0, g.b),
+		AxisRange(g.p, g.p+g.h), AxisRange(g.p, g.p+g.w))
+}
 
 // gridRow pads x [C, B, H, W] on its spatial axes (top, bottom, left, right) with zeros and
 // returns it as one row per channel, [C, B·Hp·Wp].
@@ -195,35 +218,31 @@ func gridRow(x *Node, top, bottom, left, right int) *Node {
 	return Reshape(xp, x.Shape().Dimensions[0], xp.Shape().Size()/x.Shape().Dimensions[0])
 }
 
-// cropGrid cuts the [C, B, h, w] outputs out of y [C, n·Hp·Wp] (n ≥ B grid images), output
-// (b, i, j) being at grid position (b, top+i, left+j).
-func cropGrid(y *Node, b, hp, wp, top, left, h, w int) *Node {
-	c := y.Shape().Dimensions[0]
-	n := y.Shape().Dimensions[1] / (hp * wp)
-	return Slice(Reshape(y, c, n, hp, wp), AxisRange(), AxisRange(0, b), AxisRange(top, top+h), AxisRange(left, left+w))
+// convGrid is the grid of conv's taps, which shift the input by up to 2p·Wq + 2p positions.
+func convGrid(x *Node, k, dil int) grid {
+	d := x.Shape().Dimensions
+	p := dil * (k - 1) / 2
+	return newGrid(d[1], d[2], d[3], p, 2*p*(d[3]+p)+2*p)
 }
 
 // conv is a k×k convolution with dilation dil, stride 1, "same" padding and no bias:
 // x [C, B, H, W] with w [k·k·C, N] → [N, B, H, W]. Weight row (ky·k + kx)·C + c multiplies input
 // channel c at offset (ky·dil, kx·dil).
 //
-// Forward: the k·k taps stacked as patches [C·k·k, (B+1)·S] on the padded grid, then one
-// product. Weight gradient: patches·dyᵀ with dy placed on the same grid. Input gradient: the
-// same convolution of dy with the kernel turned by 180° and its channels swapped.
+// Forward: the k·k taps stacked as patches [C·k·k, n] on the padded grid, then one product.
+// Weight gradient: patches·dyᵀ with dy placed where the outputs land. Input gradient: the same
+// convolution of dy with the kernel turned by 180° and its channels swapped.
 func conv(t *tape, x, w *Node, k, dil int) *Node {
-	d := x.Shape().Dimensions
-	c, b, h, wd := d[0], d[1], d[2], d[3]
-	n := w.Shape().Dimensions[1]
-	p := dil * (k - 1) / 2
+	c, n := x.Shape().Dimensions[0], w.Shape().Dimensions[1]
 	y, patches := convCore(x, w, k, dil)
 	t.record(func() {
 		dy := t.grad(y)
 		if dy == nil {
 			return
 		}
-		// Output (b, i, j) sits at grid position (b, 2p+i, 2p+j) of [B+1, Hp, Wp].
-		dyRow := Reshape(padAxis(dy, 1, 0, 1), n, b+1, h, wd)
-		dw := DotGeneral(patches, []int{1}, nil, gridRow(dyRow, 2*p, 0, 2*p, 0), []int{1}, nil) // [C·k·k, N]
+		g := convGrid(x, k, dil)
+		dyRow := padAxis(g.output(dy), 1, 0, g.n()-g.b*g.s)
+		dw := DotGeneral(patches, []int{1}, nil, dyRow, []int{1}, nil) // [C·k·k, N]
 		t.accumulate(w, Reshape(Transpose(Reshape(dw, c, k*k, n), 0, 1), k*k*c, n))
 		turned := Reshape(Transpose(Reverse(Reshape(w, k, k, c, n), 0, 1), 2, 3), k*k*n, c)
 		dx, _ := convCore(dy, turned, k, dil)
@@ -232,26 +251,24 @@ func conv(t *tape, x, w *Node, k, dil int) *Node {
 	return y
 }
 
-// convCore is conv's forward pass; it also returns the patches [C·k·k, (B+1)·S] (row c·k·k + t
-// is channel c under tap t) that the weight gradient reuses.
+// convCore is conv's forward pass; it also returns the patches [C·k·k, n] (row c·k·k + t is
+// channel c under tap t) that the weight gradient reuses.
 func convCore(x, w *Node, k, dil int) (y, patches *Node) {
-	d := x.Shape().Dimensions
-	c, b, h, wd := d[0], d[1], d[2], d[3]
-	n := w.Shape().Dimensions[1]
-	p := dil * (k - 1) / 2
-	hp, wp := h+2*p, wd+2*p
-	// Tap (ky, kx) reads the input at (ky·dil − p, kx·dil − p) from the output pixel: shifted so
-	// that output (b, i, j) lands at (b, 2p+i, 2p+j).
+	c, n := x.Shape().Dimensions[0], w.Shape().Dimensions[1]
+	g := convGrid(x, k, dil)
+	p := g.p
+	// Output (i, j) sits at (p+i, p+j) of its image; tap (ky, kx) reads input (i+ky·dil−p,
+	// j+kx·dil−p), which sits at (i+ky·dil−p, j+kx·dil−p): 2p·Wq+2p − (ky·dil·Wq + kx·dil) before.
 	fronts := make([]int, 0, k*k)
 	for ky := 0; ky < k; ky++ {
 		for kx := 0; kx < k; kx++ {
-			fronts = append(fronts, (2*p-ky*dil)*wp+2*p-kx*dil)
+			fronts = append(fronts, (2*p-ky*dil)*g.wq+2*p-kx*dil)
 		}
 	}
-	patches = Reshape(shiftedRows(gridRow(x, p, p, p, p), fronts, (b+1)*hp*wp), c*k*k, (b+1)*hp*wp)
+	patches = Reshape(shiftedRows(g.input(x), fronts, g.n()), c*k*k, g.n())
 	wc := Reshape(Transpose(Reshape(w, k*k, c, n), 0, 1), c*k*k, n)              // rows c·k·k + t
-	y2 := DotGeneral(Transpose(wc, 0, 1), []int{1}, nil, patches, []int{0}, nil) // [N, (B+1)·S]
-	return cropGrid(y2, b, hp, wp, 2*p, 2*p, h, wd), patches
+	y2 := DotGeneral(Transpose(wc, 0, 1), []int{1}, nil, patches, []int{0}, nil) // [N, n]
+	return g.crop(y2), patches
 }
 
 // depthwiseConv is a k×k per-channel convolution, stride 1, "same" padding, no bias:
@@ -260,15 +277,13 @@ func convCore(x, w *Node, k, dil int) (y, patches *Node) {
 // The channel is the batch axis of the products, on the padded grid: the k horizontal shifts of
 // the input row are stacked, T [C, k(kx), R]; one batched product with the weights,
 // Z[c, ky] = Σ_kx w[ky, kx, c]·T[c, kx], does the k·k multiply-adds of every pixel; and the k
-// rows of Z, each shifted by ky·Wp, summed give the output. The vertical shifts cost no copy:
-// Z read with a row stride of R+Wp instead of R (k·Wp zeros appended) has row ky moved by
-// ky·Wp, and a product with ones sums the rows. The input gradient is the same correlation of
-// dy with the kernel turned by 180°; the weights' gradient is one batched product of T with dy
-// shifted vertically.
+// rows of Z, each moved by ky·Wq, summed give the output. Moving the rows costs no copy: Z read
+// with a row stride of R+Wq instead of R (k·Wq zeros appended) has row ky moved by ky·Wq, and a
+// product with ones sums the rows. The input gradient is the same correlation of dy with the
+// kernel turned by 180°; the weights' gradient is one batched product of T with dy moved
+// vertically.
 func depthwiseConv(t *tape, x, w *Node, k int) *Node {
-	d := x.Shape().Dimensions
-	c, p := d[0], (k-1)/2
-	wp := d[3] + 2*p
+	c := x.Shape().Dimensions[0]
 	wk := Reshape(Transpose(w, 0, 1), c, k, k) // [C, k(ky), k(kx)]
 	y, shifts := depthwiseCore(x, wk, k)
 	t.record(func() {
@@ -276,12 +291,13 @@ func depthwiseConv(t *tape, x, w *Node, k int) *Node {
 		if dy == nil {
 			return
 		}
-		// dZ[c, ky, r] = dy at grid position r − ky·Wp (output (b, i, j) sits at (b, i, 2p+j)).
+		// dZ[c, ky, r] = dy at grid position r − ky·Wq.
+		g := depthwiseGrid(x, k)
 		fronts := make([]int, k)
 		for ky := range fronts {
-			fronts[ky] = ky * wp
+			fronts[ky] = ky * g.wq
 		}
-		dz := shiftedRows(gridRow(dy, 0, 2*p, 2*p, 0), fronts, shifts.Shape().Dimensions[2])
+		dz := shiftedRows(g.output(dy), fronts, shifts.Shape().Dimensions[2])
 		dwk := DotGeneral(dz, []int{2}, []int{0}, shifts, []int{2}, []int{0}) // [C, k(ky), k(kx)]
 		t.accumulate(w, Transpose(Reshape(dwk, c, k*k), 0, 1))
 		dx, _ := depthwiseCore(dy, Reverse(wk, 1, 2), k)
@@ -290,27 +306,34 @@ func depthwiseConv(t *tape, x, w *Node, k int) *Node {
 	return y
 }
 
-// depthwiseCore is the forward pass of depthwiseConv with the kernel wk [C, k(ky), k(kx)]. It
-// also returns the horizontal shifts T [C, k(kx), R] of the input row, R = (B+1)·S − Wp, which
-// the weights' gradient reuses. Output (b, i, j) is summed at grid position (b, i, 2p+j).
-func depthwiseCore(x, wk *Node, k int) (y, shifts *Node) {
+// depthwiseGrid is the grid of depthwiseConv, whose rows are shifted by up to
+// (2p+1)·Wq + 2p positions.
+func depthwiseGrid(x *Node, k int) grid {
 	d := x.Shape().Dimensions
-	c, b, h, wd := d[0], d[1], d[2], d[3]
 	p := (k - 1) / 2
-	hp, wp := h+2*p, wd+2*p
-	n1 := (b + 1) * hp * wp
-	r := n1 - wp
+	return newGrid(d[1], d[2], d[3], p, (2*p+1)*(d[3]+p)+2*p)
+}
+
+// depthwiseCore is the forward pass of depthwiseConv with the kernel wk [C, k(ky), k(kx)]. It
+// also returns the horizontal shifts T [C, k(kx), R] of the input row, R = n − Wq, which the
+// weights' gradient reuses.
+func depthwiseCore(x, wk *Node, k int) (y, shifts *Node) {
+	c := x.Shape().Dimensions[0]
+	g := depthwiseGrid(x, k)
+	p, r := g.p, g.n()-g.wq
+	// Output (i, j) sits at (p+i, p+j); Z's row ky is read ky·Wq later, so tap kx of it reads
+	// input (i+ky−p, j+kx−p) 2p·Wq+2p−kx positions before.
 	fronts := make([]int, k)
 	for kx := range fronts {
-		fronts[kx] = 2*p - kx
+		fronts[kx] = 2*p*g.wq + 2*p - kx
 	}
-	shifts = shiftedRows(gridRow(x, p, p, p, p), fronts, r) // [C, k(kx), R]
-	g := depthwiseGroup(c)
-	z := Reshape(DotGeneral(blockDiagonal(wk, g), []int{2}, []int{0}, Reshape(shifts, c/g, g*k, r), []int{1}, []int{0}), c, k, r) // [C, k(ky), R]
-	v := Reshape(padAxis(Reshape(z, c, k*r), 1, 0, k*wp), c, k, n1)                                                               // row ky moved by ky·Wp
+	shifts = shiftedRows(g.input(x), fronts, r) // [C, k(kx), R]
+	grp := depthwiseGroup(c)
+	z := Reshape(DotGeneral(blockDiagonal(wk, grp), []int{2}, []int{0}, Reshape(shifts, c/grp, grp*k, r), []int{1}, []int{0}), c, k, r) // [C, k(ky), R]
+	v := Reshape(padAxis(Reshape(z, c, k*r), 1, 0, k*g.wq), c, k, g.n())                                                                // row ky moved by ky·Wq
 	ones := Ones(x.Graph(), shapes.Make(x.DType(), c, 1, k))
-	sum := DotGeneral(ones, []int{2}, []int{0}, v, []int{1}, []int{0}) // [C, 1, (B+1)·S]
-	return cropGrid(Reshape(sum, c, n1), b, hp, wp, 0, 2*p, h, wd), shifts
+	sum := DotGeneral(ones, []int{2}, []int{0}, v, []int{1}, []int{0}) // [C, 1, n]
+	return g.crop(Reshape(sum, c, g.n())), shifts
 }
 
 // depthwiseGroup is how many channels share one product in depthwiseCore (4, 2 or 1, the
