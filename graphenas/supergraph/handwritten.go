@@ -336,18 +336,17 @@ func depthwiseCore(x, wk *Node, k int) (y, shifts *Node) {
 	return g.crop(Reshape(sum, c, g.n())), shifts
 }
 
-// depthwiseGroup is how many channels share one product in depthwiseCore (4, 2 or 1, the
-// largest that divides C). A product per channel, [k, k]·[k, R], is small enough that the Go
-// back-end runs it with its kernel for small matrices, which re-reads and re-writes its output
-// for every term of the sum; g channels with block-diagonal weights, [g·k, g·k]·[g·k, R], do g×
-// the multiply-adds but go to the packed kernel for large matrices: dwconv7 forward and backward
-// measured 90 → 66 ms with g = 2 or 4, dwconv5 53 → 52 (g = 2) and 48 (g = 4), alone on the
-// 2-core AVX2 machine (BENCHMARKS.md).
+// depthwiseGroup is how many channels share one product in depthwiseCore: 2 when C is even. A
+// product per channel, [k, k]·[k, R], is small enough that the Go back-end runs it with its kernel
+// for small matrices, which re-reads and re-writes its output for every term of the sum; g
+// channels with block-diagonal weights, [g·k, g·k]·[g·k, R], do g× the multiply-adds but go to
+// the packed kernel for large matrices. Alone on the 2-core AVX2 machine, dwconv7 forward and
+// backward took 90 ms with g = 1 and 66 ms with g = 2 or 4; a whole training batch was faster
+// with g = 2 than with 4 (medians of 8 runs each, 148 against 134 images/s; 3 of 4 paired runs):
+// the 4× multiply-adds take cores that other ops would use.
 func depthwiseGroup(c int) int {
-	for _, g := range []int{4, 2} {
-		if c%g == 0 {
-			return g
-		}
+	if c%2 == 0 {
+		return 2
 	}
 	return 1
 }
