@@ -20,8 +20,10 @@ import (
 // [N, K]·[K, M], its input gradient [K, N]·[N, M], and its weight gradient [K, M]·[N, M]ᵀ, the
 // form the back-end multiplies as is. In NHWC the weight gradients need [M, K] transposed
 // first, one element at a time: a 1×1 link measured 3× slower forward and backward.
-// The cost that remains is the shifted windows of convolutions and pooling (Slice copies one
-// element at a time); the formulations below keep their number low.
+// The back-end copies a Slice one element at a time but a Concatenate in blocks (about 3× faster
+// per element), and runs each element-wise op on one core: the layers below shift whole rows by
+// concatenation, cut once at the end, and split long element-wise chains into two halves of
+// channels that run side by side (graphenas/GOMLX-NOTES.md has the costs per op).
 
 // handWritten is the KernelsGo formulation; t records the backward steps of a training graph
 // and is nil for an inference graph.
