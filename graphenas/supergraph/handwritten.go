@@ -484,7 +484,10 @@ func halve(t *tape, x *Node) *Node {
 		row0 := Reshape(Stack([]*Node{dq[0], dq[1]}, 4), c, b, h2, 2*w2)
 		row1 := Reshape(Stack([]*Node{dq[2], dq[3]}, 4), c, b, h2, 2*w2)
 		dxp := Reshape(Stack([]*Node{row0, row1}, 3), c, b, 2*h2, 2*w2)
-		t.accumulate(x, Slice(dxp, AxisRange(), AxisRange(), AxisRange(0, h), AxisRange(0, w)))
+		if 2*h2 != h || 2*w2 != w { // GoMLX copies even a Slice of everything
+			dxp = Slice(dxp, AxisRange(), AxisRange(), AxisRange(0, h), AxisRange(0, w))
+		}
+		t.accumulate(x, dxp)
 	})
 	return y
 }
