@@ -190,6 +190,8 @@ func shiftedRows(xf *Node, fronts []int, n int) *Node {
 // with room for shifts of up to slack positions.
 type grid struct{ b, h, w, p, hq, wq, s, imgs int }
 
+// newGrid lays out b images of h×w for windows reaching p pixels from their centre, with at
+// least one image of slack after the last and enough for shifts of up to slack positions.
 func newGrid(b, h, w, p, slack int) grid {
 	g := grid{b: b, h: h, w: w, p: p, hq: h + p, wq: w + p}
 	g.s = g.hq * g.wq
