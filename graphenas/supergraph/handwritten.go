@@ -440,9 +440,16 @@ func byHalves(t *tape, x *Node, layer func(t *tape, x *Node) *Node) *Node {
 	}
 	h := splitChannels(x)
 	t.record(func() { // runs after the halves' own backward steps
-		if d0, d1 := t.grad(h[0]), t.grad(h[1]); d0 != nil && d1 != nil {
-			t.accumulate(x, joinChannels(d0, d1))
+		d0, d1 := t.grad(h[0]), t.grad(h[1])
+		switch {
+		case d0 == nil && d1 == nil:
+			return
+		case d0 == nil:
+			d0 = ZerosLike(h[0])
+		case d1 == nil:
+			d1 = ZerosLike(h[1])
 		}
+		t.accumulate(x, joinChannels(d0, d1))
 	})
 	y0, y1 := layer(t, h[0]), layer(t, h[1])
 	y := joinChannels(y0, y1)
