@@ -69,21 +69,33 @@ func (autodiff) halve(x *Node) *Node {
 	return MaxPool(x).Window(2).Strides(2).PaddingPerDim([][2]int{{0, d[1] % 2}, {0, d[2] % 2}}).Done()
 }
 
+// parts is 1: XLA schedules and fuses a whole batch itself.
+func (autodiff) parts(int) int { return 1 }
+
 // batchNorm uses 1/√(var+ε) rather than Rsqrt, which has no gradient in GoMLX.
-func (autodiff) batchNorm(x, gamma, beta *Node) (y, mean, variance *Node) {
+func (autodiff) batchNorm(xs []*Node, gamma, beta *Node) (ys []*Node, mean, variance *Node) {
+	x := onePart(xs)
 	c := x.Shape().Dimensions[3]
 	mean = ReduceMean(x, 0, 1, 2) // [C]
 	centred := Sub(x, Reshape(mean, 1, 1, 1, c))
 	variance = ReduceMean(Mul(centred, centred), 0, 1, 2) // [C], biased
 	invStd := Inverse(Sqrt(AddScalar(variance, bnEpsilon)))
-	y = Add(Mul(centred, Reshape(Mul(gamma, invStd), 1, 1, 1, c)), Reshape(beta, 1, 1, 1, c))
-	return y, mean, variance
+	y := Add(Mul(centred, Reshape(Mul(gamma, invStd), 1, 1, 1, c)), Reshape(beta, 1, 1, 1, c))
+	return []*Node{y}, mean, variance
+}
+
+// onePart returns the one part of an activation of the autodiff formulation.
+func onePart(xs []*Node) *Node {
+	if len(xs) != 1 {
+		panic("supergraph: autodiff layers take a whole batch, not parts") // a programming error
+	}
+	return xs[0]
 }
 
 func (autodiff) fuzzyReLU(x *Node) *Node { return activation.FuzzyReLU(x) }
 func (autodiff) add(x, y *Node) *Node    { return Add(x, y) }
-func (autodiff) globalAvgPool(x *Node) *Node {
-	return ReduceMean(x, 1, 2)
+func (autodiff) globalAvgPool(xs []*Node) *Node {
+	return ReduceMean(onePart(xs), 1, 2)
 }
 func (autodiff) linear(x, w, bias *Node) *Node {
 	return Add(Dot(x, w).Product(), Reshape(bias, 1, bias.Shape().Dimensions[0]))

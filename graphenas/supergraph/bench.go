@@ -157,8 +157,8 @@ func BenchOps(backend compute.Backend, kernelsName string, b, h, w, c, repeats i
 		}},
 		{"batch-norm", func(k kernels, x *Node) (*Node, []*Node) {
 			gamma, beta := ones(x.Graph(), c), ones(x.Graph(), c)
-			y, _, _ := k.batchNorm(x, gamma, beta)
-			return y, []*Node{gamma, beta}
+			ys, _, _ := k.batchNorm([]*Node{x}, gamma, beta)
+			return ys[0], []*Node{gamma, beta}
 		}},
 		{"fuzzy relu", func(k kernels, x *Node) (*Node, []*Node) { return k.fuzzyReLU(x), nil }},
 	}

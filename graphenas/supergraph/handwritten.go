@@ -22,8 +22,8 @@ import (
 // first, one element at a time: a 1×1 link measured 3× slower forward and backward.
 // The back-end copies a Slice one element at a time but a Concatenate in blocks (about 3× faster
 // per element), and runs each element-wise op on one core: the layers below shift whole rows by
-// concatenation, cut once at the end, and split long element-wise chains into two halves of
-// channels that run side by side (graphenas/GOMLX-NOTES.md has the costs per op).
+// concatenation and cut once at the end, and the network runs them on two halves of the batch
+// side by side (parts; graphenas/GOMLX-NOTES.md has the costs per op).
 
 // handWritten is the KernelsGo formulation; t records the backward steps of a training graph
 // and is nil for an inference graph.
@@ -35,12 +35,17 @@ func (h handWritten) depthwise(x, w *Node, k int) *Node { return depthwiseConv(h
 func (h handWritten) maxPool(x *Node, k int) *Node      { return maxPool(h.t, x, k) }
 func (h handWritten) halve(x *Node) *Node               { return halve(h.t, x) }
 func (h handWritten) fuzzyReLU(x *Node) *Node           { return fuzzyReLU(h.t, x) }
-func (h handWritten) globalAvgPool(x *Node) *Node       { return globalAvgPool(h.t, x) }
 func (h handWritten) linear(x, w, bias *Node) *Node     { return linear(h.t, x, w, bias) }
 func (h handWritten) inference() kernels                { return handWritten{} }
-func (h handWritten) batchNorm(x, gamma, beta *Node) (y, mean, variance *Node) {
-	return batchNormTrain(h.t, x, gamma, beta)
+func (h handWritten) globalAvgPool(xs []*Node) *Node    { return globalAvgPool(h.t, xs) }
+func (h handWritten) batchNorm(xs []*Node, gamma, beta *Node) (ys []*Node, mean, variance *Node) {
+	return batchNormTrain(h.t, xs, gamma, beta)
 }
+
+// parts is 2 (for b ≥ 2): the Go back-end runs each element-wise op, slice and concatenation on
+// one core, and independent ops side by side, so two halves of the batch run on both cores. Two
+// processes training on 32 images each did 1.3× the images a second of one on 64 (BENCHMARKS.md).
+func (h handWritten) parts(b int) int { return min(b, 2) }
 
 // scaleShift returns x·a + s per channel, with a and s [C].
 func (h handWritten) scaleShift(x, a, s *Node) *Node {
@@ -424,43 +429,9 @@ func maxPool1D(t *tape, x *Node, k, axis int) *Node {
 	return y
 }
 
-// maxPool is a k×k max-pool, stride 1, "same" padding, as two separable 1-D maxima. Its
-// element-wise chain runs on each half of the channels separately (byHalves).
+// maxPool is a k×k max-pool, stride 1, "same" padding, as two separable 1-D maxima.
 func maxPool(t *tape, x *Node, k int) *Node {
-	return byHalves(t, x, func(t *tape, x *Node) *Node { return maxPool1D(t, maxPool1D(t, x, k, 3), k, 2) })
-}
-
-// byHalves applies a per-channel layer to each half of the channels of x [C, …] and joins the
-// results. The Go back-end runs each element-wise op on one core but independent ops side by
-// side, so a layer made of long element-wise chains runs on both cores; the split and the join
-// (and their gradients) cost a copy of the activation each.
-func byHalves(t *tape, x *Node, layer func(t *tape, x *Node) *Node) *Node {
-	if x.Shape().Dimensions[0] < 2 {
-		return layer(t, x)
-	}
-	h := splitChannels(x)
-	t.record(func() { // runs after the halves' own backward steps
-		d0, d1 := t.grad(h[0]), t.grad(h[1])
-		switch {
-		case d0 == nil && d1 == nil:
-			return
-		case d0 == nil:
-			d0 = ZerosLike(h[0])
-		case d1 == nil:
-			d1 = ZerosLike(h[1])
-		}
-		t.accumulate(x, joinChannels(d0, d1))
-	})
-	y0, y1 := layer(t, h[0]), layer(t, h[1])
-	y := joinChannels(y0, y1)
-	t.record(func() {
-		if dy := t.grad(y); dy != nil {
-			d := splitChannels(dy)
-			t.accumulate(y0, d[0])
-			t.accumulate(y1, d[1])
-		}
-	})
-	return y
+	return maxPool1D(t, maxPool1D(t, x, k, 3), k, 2)
 }
 
 // halve is a 2×2 max-pool with stride 2 and ceil rounding (odd sizes are padded with −∞):
@@ -501,35 +472,62 @@ func halve(t *tape, x *Node) *Node {
 	return y
 }
 
-// batchNormTrain normalises x [C, B, H, W] with the batch's statistics per channel, then scales
-// by gamma and shifts by beta (both [C]); the gradient flows through the statistics, as in
-// PyTorch. It returns the output and the batch mean and (biased) variance, for running stats.
-// The per-channel affine maps are matrix products (channelAffine).
-func batchNormTrain(t *tape, x, gamma, beta *Node) (y, mean, variance *Node) {
-	x2 := channelRows(x) // [C, M]
-	m := float64(x2.Shape().Dimensions[1])
-	mean = DivScalar(channelSums(x2), m)
-	variance = Max(Sub(DivScalar(channelSums(Mul(x2, x2)), m), Mul(mean, mean)), ScalarZero(x.Graph(), x.DType()))
+// batchNormTrain normalises an activation, given as its batch parts xs [C, Bp, H, W], with the
+// whole batch's statistics per channel, then scales by gamma and shifts by beta (both [C]); the
+// gradient flows through the statistics, as in PyTorch. It returns each part's output and the
+// batch mean and (biased) variance, for running stats. The per-channel sums and affine maps are
+// matrix products (channelSums, channelAffine), one per part.
+func batchNormTrain(t *tape, xs []*Node, gamma, beta *Node) (ys []*Node, mean, variance *Node) {
+	x2 := make([]*Node, len(xs)) // [C, Mp]
+	m := 0
+	for p, x := range xs {
+		x2[p] = channelRows(x)
+		m += x2[p].Shape().Dimensions[1]
+	}
+	sumOver := func(f func(p int) *Node) *Node {
+		s := f(0)
+		for p := 1; p < len(xs); p++ {
+			s = Add(s, f(p))
+		}
+		return s
+	}
+	mean = DivScalar(sumOver(func(p int) *Node { return channelSums(x2[p]) }), float64(m))
+	meanSq := DivScalar(sumOver(func(p int) *Node { return channelSums(Mul(x2[p], x2[p])) }), float64(m))
+	variance = Max(Sub(meanSq, Mul(mean, mean)), ScalarZero(gamma.Graph(), gamma.DType()))
 	invStd := Rsqrt(AddScalar(variance, bnEpsilon))
 	a := Mul(gamma, invStd)          // [C]
 	shift := Sub(beta, Mul(mean, a)) // [C]
-	y = Reshape(channelAffine([]*Node{x2}, []*Node{a}, shift), x.Shape().Dimensions...)
+	ys = make([]*Node, len(xs))
+	for p, x := range xs {
+		ys[p] = Reshape(channelAffine([]*Node{x2[p]}, []*Node{a}, shift), x.Shape().Dimensions...)
+	}
 	t.record(func() {
-		dy := t.grad(y)
-		if dy == nil {
+		dy2 := make([]*Node, len(xs))
+		reached := false
+		for p := range ys {
+			if dy := t.grad(ys[p]); dy != nil {
+				dy2[p], reached = channelRows(dy), true
+			} else {
+				dy2[p] = ZerosLike(x2[p])
+			}
+		}
+		if !reached {
 			return
 		}
-		dy2 := channelRows(dy)
-		sumDy := channelSums(dy2)
-		dGamma := Mul(invStd, Sub(channelSums(Mul(dy2, x2)), Mul(mean, sumDy))) // Σ dy·x̂
+		sumDy := sumOver(func(p int) *Node { return channelSums(dy2[p]) })
+		sumDyX := sumOver(func(p int) *Node { return channelSums(Mul(dy2[p], x2[p])) })
+		dGamma := Mul(invStd, Sub(sumDyX, Mul(mean, sumDy))) // Σ dy·x̂
 		t.accumulate(gamma, dGamma)
 		t.accumulate(beta, sumDy)
 		// dx = a·(dy − Σdy/m − x̂·Σdy·x̂/m) = a·dy + k1·x + k0.
-		k1 := DivScalar(Neg(Mul(Mul(a, invStd), dGamma)), m)
-		k0 := Sub(Mul(Mul(Mul(a, invStd), mean), DivScalar(dGamma, m)), DivScalar(Mul(a, sumDy), m))
-		t.accumulate(x, Reshape(channelAffine([]*Node{dy2, x2}, []*Node{a, k1}, k0), x.Shape().Dimensions...))
+		fm := float64(m)
+		k1 := DivScalar(Neg(Mul(Mul(a, invStd), dGamma)), fm)
+		k0 := Sub(Mul(Mul(Mul(a, invStd), mean), DivScalar(dGamma, fm)), DivScalar(Mul(a, sumDy), fm))
+		for p, x := range xs {
+			t.accumulate(x, Reshape(channelAffine([]*Node{dy2[p], x2[p]}, []*Node{a, k1}, k0), x.Shape().Dimensions...))
+		}
 	})
-	return y, mean, variance
+	return ys, mean, variance
 }
 
 // channelSums returns the sum of each row of x [C, M], as [C]. It is a product with a row of
@@ -558,46 +556,43 @@ func channelAffine(xs, scales []*Node, shift *Node) *Node {
 	return DotGeneral(Concatenate(coef, 1), []int{1}, nil, Concatenate(rows, 0), []int{0}, nil) // [C, M]
 }
 
-// fuzzyReLU is activation.FuzzyReLU with its backward step recorded. The Go back-end runs each
-// element-wise op on one core, and the activation's exponential and logarithm are most of its
-// cost: the channels are split in two halves, which the back-end runs side by side.
+// fuzzyReLU is activation.FuzzyReLU with its backward step recorded; the value and the slope
+// share one exponential (activation.FuzzyReLUAndSlope).
 func fuzzyReLU(t *tape, x *Node) *Node {
-	halves := splitChannels(x)
-	y0, slope0 := activation.FuzzyReLUAndSlope(halves[0])
-	y1, slope1 := activation.FuzzyReLUAndSlope(halves[1])
-	y := joinChannels(y0, y1)
+	y, slope := activation.FuzzyReLUAndSlope(x)
 	t.record(func() {
 		if dy := t.grad(y); dy != nil {
-			t.accumulate(x, Mul(dy, joinChannels(slope0(), slope1())))
+			t.accumulate(x, Mul(dy, slope()))
 		}
 	})
 	return y
 }
 
-// splitChannels cuts x [C, …] into its first ⌈C/2⌉ channels and the rest (the second part is
-// empty when C is 1).
-func splitChannels(x *Node) [2]*Node {
-	c := x.Shape().Dimensions[0]
-	return [2]*Node{SliceAxis(x, 0, AxisRange(0, (c+1)/2)), SliceAxis(x, 0, AxisRange((c+1)/2, c))}
-}
-
-// joinChannels is the inverse of splitChannels.
-func joinChannels(a, b *Node) *Node {
-	if b.Shape().Dimensions[0] == 0 {
-		return a
+// globalAvgPool averages an activation, given as its batch parts xs [C, Bp, H, W], over H and W:
+// [B, C], the parts' images in order.
+func globalAvgPool(t *tape, xs []*Node) *Node {
+	ys := make([]*Node, len(xs))
+	for p, x := range xs {
+		d := x.Shape().Dimensions
+		c, b, hw := d[0], d[1], d[2]*d[3]
+		ys[p] = Transpose(Reshape(DivScalar(channelSums(Reshape(x, c*b, hw)), float64(hw)), c, b), 0, 1)
 	}
-	return Concatenate([]*Node{a, b}, 0)
-}
-
-// globalAvgPool averages over H and W: [C, B, H, W] → [B, C].
-func globalAvgPool(t *tape, x *Node) *Node {
-	d := x.Shape().Dimensions
-	c, b, hw := d[0], d[1], d[2]*d[3]
-	y := Transpose(Reshape(DivScalar(channelSums(Reshape(x, c*b, hw)), float64(hw)), c, b), 0, 1)
+	y := ys[0]
+	if len(ys) > 1 {
+		y = Concatenate(ys, 0)
+	}
 	t.record(func() {
-		if dy := t.grad(y); dy != nil {
-			dyT := Reshape(DivScalar(Transpose(dy, 0, 1), float64(hw)), c, b, 1)
-			t.accumulate(x, Reshape(repeatAxis(dyT, 2, hw), d...))
+		dy := t.grad(y)
+		if dy == nil {
+			return
+		}
+		start := 0
+		for p, x := range xs {
+			d := x.Shape().Dimensions
+			c, b, hw := d[0], d[1], d[2]*d[3]
+			dyT := Reshape(DivScalar(Transpose(SliceAxis(dy, 0, AxisRange(start, start+b)), 0, 1), float64(hw)), c, b, 1)
+			t.accumulate(xs[p], Reshape(repeatAxis(dyT, 2, hw), d...))
+			start += b
 		}
 	})
 	return y

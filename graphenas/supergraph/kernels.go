@@ -41,18 +41,23 @@ type kernels interface {
 	maxPool(x *Node, k int) *Node
 	// halve is a 2×2 max-pool with stride 2 and ceil rounding: [B, H, W, C] → [B, ⌈H/2⌉, ⌈W/2⌉, C].
 	halve(x *Node) *Node
-	// batchNorm normalises x with the batch's statistics per channel, then scales by gamma and
-	// shifts by beta (both [C]); the gradient flows through the statistics, as in PyTorch. It
-	// returns the output and the batch mean and (biased) variance, for running statistics.
-	batchNorm(x, gamma, beta *Node) (y, mean, variance *Node)
+	// parts is how many parts the network cuts a batch of b images into, to run each part's
+	// layers separately (see network.logits); at most b.
+	parts(b int) int
+	// batchNorm normalises an activation, given as its batch parts xs, with the whole batch's
+	// statistics per channel, then scales by gamma and shifts by beta (both [C]); the gradient
+	// flows through the statistics, as in PyTorch. It returns each part's output and the batch
+	// mean and (biased) variance, for running statistics.
+	batchNorm(xs []*Node, gamma, beta *Node) (ys []*Node, mean, variance *Node)
 	// scaleShift returns x·a + s per channel, with a and s [C] (inference batch-norm).
 	scaleShift(x, a, s *Node) *Node
 	// fuzzyReLU is activation.FuzzyReLU.
 	fuzzyReLU(x *Node) *Node
 	// add sums two activations.
 	add(x, y *Node) *Node
-	// globalAvgPool averages over H and W: [B, H, W, C] → [B, C].
-	globalAvgPool(x *Node) *Node
+	// globalAvgPool averages an activation, given as its batch parts, over H and W:
+	// [B, H, W, C] → [B, C], the parts' images in order.
+	globalAvgPool(xs []*Node) *Node
 	// linear is x [B, C] · w [C, K] + bias [K].
 	linear(x, w, bias *Node) *Node
 	// gradients returns the gradient of loss, the mean cross-entropy of logits against labels,

@@ -264,12 +264,15 @@ func TestLayers(t *testing.T) {
 			fn:  func(k kernels, in []*Node) *Node { return k.halve(in[0]) },
 			ref: func(in []arr) arr { return refMaxPool(in[0], 2, 2, 0, 2, 3) }},
 		{name: "batchnorm", inputs: []arr{x, randArr(r, 3), randArr(r, 3)},
-			fn:  func(k kernels, in []*Node) *Node { y, _, _ := k.batchNorm(in[0], in[1], in[2]); return y },
+			fn: func(k kernels, in []*Node) *Node {
+				ys, _, _ := k.batchNorm([]*Node{in[0]}, in[1], in[2])
+				return ys[0]
+			},
 			ref: func(in []arr) arr { return refBatchNorm(in[0], in[1], in[2]) }},
 		{name: "fuzzy relu", inputs: []arr{x},
 			fn: func(k kernels, in []*Node) *Node { return k.fuzzyReLU(in[0]) }},
 		{name: "global average pool", inputs: []arr{x},
-			fn: func(k kernels, in []*Node) *Node { return k.globalAvgPool(in[0]) }},
+			fn: func(k kernels, in []*Node) *Node { return k.globalAvgPool([]*Node{in[0]}) }},
 		{name: "linear", inputs: []arr{randArr(r, 4, 3), randArr(r, 3, 5), randArr(r, 5)},
 			fn: func(k kernels, in []*Node) *Node { return k.linear(in[0], in[1], in[2]) }},
 		{name: "add", inputs: []arr{x, randArr(r, 2, 5, 6, 3)},
@@ -451,4 +454,57 @@ func flat64(t *tensors.Tensor) []float64 {
 	var v []float64
 	tensors.MustConstFlatData(t, func(f []float64) { v = append(v, f...) })
 	return v
+}
+
+// TestBatchParts checks that the hand-written batch-norm and global average pool over two parts
+// of a batch (2 and 3 images) give what they give over the whole batch: outputs, batch mean and
+// variance, and the gradients of the input, gamma and beta for the weighted loss Σ y·R.
+func TestBatchParts(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	x, gamma, beta := randArr(r, 5, 3, 4, 2), randArr(r, 2), randArr(r, 2)
+	seedBN, seedPool := randArr(r, 5, 3, 4, 2), randArr(r, 5, 2)
+	exec, err := NewExec(getBackend(t), func(ins []*Node) []*Node {
+		run := func(parts bool) []*Node {
+			k := trainingKernels(t, KernelsGo).(handWritten)
+			xs, seeds := []*Node{k.fromImages(ins[0])}, []*Node{k.fromImages(ins[3])}
+			if parts { // [C, B, H, W]: images 0–1 and 2–4
+				cut := func(v *Node) []*Node {
+					return []*Node{SliceAxis(v, 1, AxisRange(0, 2)), SliceAxis(v, 1, AxisRange(2, 5))}
+				}
+				xs, seeds = cut(xs[0]), cut(seeds[0])
+			}
+			ys, mean, variance := k.batchNorm(xs, ins[1], ins[2])
+			pooled := k.globalAvgPool(xs)
+			for p := range ys {
+				k.t.accumulate(ys[p], seeds[p])
+			}
+			k.t.backward(pooled, ins[4])
+			dxs := make([]*Node, len(xs))
+			for p := range xs {
+				dxs[p] = k.t.grad(xs[p])
+			}
+			return []*Node{k.toImages(Concatenate(ys, 1)), mean, variance, pooled,
+				k.toImages(Concatenate(dxs, 1)), k.t.grad(ins[1]), k.t.grad(ins[2])}
+		}
+		return append(run(false), run(true)...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Call(x.tensor(), gamma.tensor(), beta.tensor(), seedBN.tensor(), seedPool.tensor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"output", "mean", "variance", "pooled", "input gradient", "gamma gradient", "beta gradient"}
+	for i, name := range names {
+		whole, parts := flat64(out[i]), flat64(out[len(names)+i])
+		if len(whole) != len(parts) || len(whole) == 0 {
+			t.Fatalf("%s: %d values whole, %d in parts", name, len(whole), len(parts))
+		}
+		for j := range whole {
+			if math.Abs(whole[j]-parts[j]) > 1e-12*math.Max(1, math.Abs(whole[j])) {
+				t.Errorf("%s[%d]: %g in parts, %g whole", name, j, parts[j], whole[j])
+			}
+		}
+	}
 }

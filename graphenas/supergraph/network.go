@@ -27,6 +27,8 @@ type network struct {
 	used map[*model.Variable]*Node
 	// bnStats collects (running mean, running var, batch mean, batch var) per batch-norm.
 	bnStats []bnStat
+	// partSizes is the number of images in each part of the batch (see logits).
+	partSizes []int
 }
 
 type bnStat struct {
@@ -55,20 +57,29 @@ func (n *network) param(scope, name string) *Node {
 	return node
 }
 
-// batchNorm normalises x with the batch-norm weights in scope.
-func (n *network) batchNorm(scope string, x *Node) *Node {
+// batchNorm normalises an activation, given as its batch parts xs, with the batch-norm weights
+// in scope; in training the statistics are the whole batch's.
+func (n *network) batchNorm(scope string, xs []*Node) []*Node {
 	gamma, beta := n.param(scope, "gamma"), n.param(scope, "beta")
 	if !n.training && !n.cfg.EvalBatchStats {
-		return batchNormInfer(n.k, x, gamma, beta, n.param(scope, "running_mean"), n.param(scope, "running_var"))
+		ys := make([]*Node, len(xs))
+		for p, x := range xs {
+			ys[p] = batchNormInfer(n.k, x, gamma, beta, n.param(scope, "running_mean"), n.param(scope, "running_var"))
+		}
+		return ys
 	}
-	y, mean, variance := n.k.batchNorm(x, gamma, beta)
+	ys, mean, variance := n.k.batchNorm(xs, gamma, beta)
 	if n.training {
-		d := x.Shape().Dimensions
+		count := 0
+		for _, x := range xs {
+			d := x.Shape().Dimensions
+			count += d[0] * d[1] * d[2]
+		}
 		n.bnStats = append(n.bnStats, bnStat{
 			runMean: n.variable(scope, "running_mean"), runVar: n.variable(scope, "running_var"),
-			mean: mean, variance: variance, count: d[0] * d[1] * d[2]})
+			mean: mean, variance: variance, count: count})
 	}
-	return y
+	return ys
 }
 
 // applyOp runs node j's op on x, which keeps its shape.
@@ -86,11 +97,15 @@ func (n *network) applyOp(j int, op arch.Op, x *Node) *Node {
 }
 
 // logits runs the child network of a on images [B, H, W, Cin] and returns [B, classes].
+//
+// The batch is cut into the kernels' parts (two on the Go back-end): every layer runs on each part
+// separately, and only batch-norm (whose statistics are the whole batch's) and the head join
+// them. The Go back-end runs most ops on one core each but independent ops side by side, so the
+// parts' layers keep both cores busy.
 func (n *network) logits(a *arch.Arch, images *Node) *Node {
 	N := a.N()
 	used := a.Live()
-	out := make([]*Node, N)
-	b := images.Shape().Dimensions[0]
+	out := make([][]*Node, N) // out[j][p]: node j's activation of part p
 	h, w := images.Shape().Dimensions[1], images.Shape().Dimensions[2]
 
 	// Node 0, the stem: batch-norm of the image, then a 1×1 conv to C channels. [B, 28, 28, 20]
@@ -98,44 +113,81 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 	if n.cfg.StemStride == 2 {
 		images = spaceToDepth(images)
 	}
-	out[0] = n.k.pointwise(n.batchNorm(stemScope+"/bn", n.k.fromImages(images)), n.param(stemScope, "weights"))
-	n.assertNodeShape(out[0], 0, b, h, w)
+	parts := splitBatch(images, n.k.parts(images.Shape().Dimensions[0]))
+	n.partSizes = make([]int, len(parts))
+	for p, imgs := range parts {
+		n.partSizes[p] = imgs.Shape().Dimensions[0]
+		parts[p] = n.k.fromImages(imgs)
+	}
+	out[0] = n.eachPart(n.batchNorm(stemScope+"/bn", parts), func(x *Node) *Node {
+		return n.k.pointwise(x, n.param(stemScope, "weights"))
+	})
+	n.assertNodeShape(out[0], 0, h, w)
 
 	for j := 1; j < N; j++ {
 		if !used[j] {
 			continue // not on a path from the input to the output: not computed.
 		}
-		// Input: the sum of the links from every incoming edge, each a 1×1 conv to node j's
-		// channels followed by one 2×2 max-pool per stage crossed. [B, Hj, Wj, Cj]
-		var in *Node
-		for _, i := range a.Inputs(j) {
-			if !used[i] {
-				continue // a node the input does not reach contributes nothing.
+		in := make([]*Node, len(parts))
+		for p := range parts {
+			// Input: the sum of the links from every incoming edge, each a 1×1 conv to node j's
+			// channels followed by one 2×2 max-pool per stage crossed. [B, Hj, Wj, Cj]
+			for _, i := range a.Inputs(j) {
+				if !used[i] {
+					continue // a node the input does not reach contributes nothing.
+				}
+				x := n.k.pointwise(out[i][p], n.param(linkScope(i, j), "weights"))
+				for s := n.cfg.Stage(i); s < n.cfg.Stage(j); s++ {
+					x = n.k.halve(x)
+				}
+				if in[p] == nil {
+					in[p] = x
+				} else {
+					in[p] = n.k.add(in[p], x)
+				}
 			}
-			x := n.k.pointwise(out[i], n.param(linkScope(i, j), "weights"))
-			for s := n.cfg.Stage(i); s < n.cfg.Stage(j); s++ {
-				x = n.k.halve(x)
+			if in[p] == nil { // only the output can lack a live input: a zero input of its shape.
+				hj, wj := n.cfg.NodeSize(j, h, w)
+				in[p] = Zeros(n.g, shapeF32(n.k.activationDims(n.partSizes[p], hj, wj, n.cfg.NodeChannels(j))...))
 			}
-			if in == nil {
-				in = x
-			} else {
-				in = n.k.add(in, x)
-			}
-		}
-		if in == nil { // only the output can lack a live input: a zero input of its shape.
-			hj, wj := n.cfg.NodeSize(j, h, w)
-			in = Zeros(n.g, shapeF32(n.k.activationDims(b, hj, wj, n.cfg.NodeChannels(j))...))
 		}
 		x := n.batchNorm(nodeScope(j)+"/bn", in)
 		if j < N-1 {
-			x = n.applyOp(j, a.Op(j), x)
+			x = n.eachPart(x, func(x *Node) *Node { return n.applyOp(j, a.Op(j), x) })
 		}
-		out[j] = n.k.fuzzyReLU(x)
-		n.assertNodeShape(out[j], j, b, h, w)
+		out[j] = n.eachPart(x, n.k.fuzzyReLU)
+		n.assertNodeShape(out[j], j, h, w)
 	}
 
 	// Head: global average pool, then a linear layer to the classes. [B, C_out] → [B, classes]
 	return n.k.linear(n.k.globalAvgPool(out[N-1]), n.param(headScope, "weights"), n.param(headScope, "bias"))
+}
+
+// eachPart applies layer to each batch part of an activation.
+func (n *network) eachPart(xs []*Node, layer func(*Node) *Node) []*Node {
+	ys := make([]*Node, len(xs))
+	for p, x := range xs {
+		ys[p] = layer(x)
+	}
+	return ys
+}
+
+// splitBatch cuts images [B, …] into k parts of ⌈B/k⌉ or ⌊B/k⌋ images, in order (fewer when
+// B < k). The images need no gradient.
+func splitBatch(images *Node, k int) []*Node {
+	b := images.Shape().Dimensions[0]
+	k = max(1, min(k, b))
+	if k == 1 {
+		return []*Node{images}
+	}
+	parts := make([]*Node, k)
+	start := 0
+	for p := range parts {
+		end := start + (b-start+k-p-1)/(k-p)
+		parts[p] = SliceAxis(images, 0, AxisRange(start, end))
+		start = end
+	}
+	return parts
 }
 
 // spaceToDepth turns images [B, H, W, C] into [B, ⌈H/2⌉, ⌈W/2⌉, 4·C], each 2×2 block of pixels
@@ -154,11 +206,13 @@ func spaceToDepth(images *Node) *Node {
 	return Reshape(x, b, h/2, w/2, 4*c)        // [B, H/2, W/2, 4·C]
 }
 
-// assertNodeShape panics (a programming error) unless x is node j's activation
-// [B, Hj, Wj, Cj] (in the kernels' layout) for images of h×w.
-func (n *network) assertNodeShape(x *Node, j, b, h, w int) {
+// assertNodeShape panics (a programming error) unless xs are the batch parts of node j's
+// activation [B, Hj, Wj, Cj] (in the kernels' layout) for images of h×w.
+func (n *network) assertNodeShape(xs []*Node, j, h, w int) {
 	hj, wj := n.cfg.NodeSize(j, h, w)
-	x.AssertDims(n.k.activationDims(b, hj, wj, n.cfg.NodeChannels(j))...)
+	for p, x := range xs {
+		x.AssertDims(n.k.activationDims(n.partSizes[p], hj, wj, n.cfg.NodeChannels(j))...)
+	}
 }
 
 // trainStep builds one SGD-with-momentum step of architecture a: forward, backward (by the
