@@ -275,7 +275,9 @@ func compareAll(b compute.Backend, ds *data.Dataset, cfg CompareConfig, unfinish
 var errUnfinished = errors.New("the search has not finished")
 
 // warmupDir is where a comparison keeps the warm-up its runs of one seed share.
-func warmupDir(dir string, seed uint64) string { return filepath.Join(dir, fmt.Sprintf("warmup-seed%d", seed)) }
+func warmupDir(dir string, seed uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("warmup-seed%d", seed))
+}
 
 // warmUp does the warm-up (Config.Warmup) of every seed of cfg once, cfg.Workers at a time, in
 // warmupDir: every strategy's run of that seed starts from it (WithWarmupFrom), as from a warm-up
