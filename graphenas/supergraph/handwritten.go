@@ -43,8 +43,9 @@ func (h handWritten) batchNorm(xs []*Node, gamma, beta *Node) (ys []*Node, mean,
 }
 
 // parts is 2 (for b ≥ 2): the Go back-end runs each element-wise op, slice and concatenation on
-// one core, and independent ops side by side, so two halves of the batch run on both cores. Two
-// processes training on 32 images each did 1.3× the images a second of one on 64 (BENCHMARKS.md).
+// one core, and independent ops side by side, so two halves of the batch run on both cores: a
+// training batch 1.08× and 1.19× as fast as the whole batch (two sets of six paired runs,
+// BENCHMARKS.md); four parts were 5–7% slower than two.
 func (h handWritten) parts(b int) int { return min(b, 2) }
 
 // scaleShift returns x·a + s per channel, with a and s [C].
