@@ -508,3 +508,24 @@ func TestBatchParts(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitBatch checks the batch parts' sizes: in order, as even as they can be, never empty.
+func TestSplitBatch(t *testing.T) {
+	for _, c := range []struct {
+		b, k int
+		want []int
+	}{{64, 2, []int{32, 32}}, {5, 2, []int{3, 2}}, {1, 2, []int{1}}, {7, 3, []int{3, 2, 2}}, {4, 1, []int{4}}} {
+		out, err := CallOnceN(getBackend(t), func(images *Node) []*Node { return splitBatch(images, c.k) },
+			tensors.FromShape(shapes.Make(dtypes.Float32, c.b, 2, 2, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for _, o := range out {
+			got = append(got, o.Shape().Dimensions[0])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("splitBatch of %d into %d: %v, want %v", c.b, c.k, got, c.want)
+		}
+	}
+}
