@@ -91,10 +91,11 @@ func newKernels(name string) (kernels, error) {
 // bnEpsilon is added to the variance before the square root, as in PyTorch.
 const bnEpsilon = 1e-5
 
-// batchNormInfer normalises x with running statistics.
-func batchNormInfer(k kernels, x, gamma, beta, runMean, runVar *Node) *Node {
+// batchNormInfer normalises an activation, given as its batch parts xs, with running statistics.
+func batchNormInfer(k kernels, xs []*Node, gamma, beta, runMean, runVar *Node) []*Node {
 	a := Mul(gamma, Rsqrt(AddScalar(runVar, bnEpsilon)))
-	return k.scaleShift(x, a, Sub(beta, Mul(runMean, a)))
+	shift := Sub(beta, Mul(runMean, a))
+	return eachPart(xs, func(x *Node) *Node { return k.scaleShift(x, a, shift) })
 }
 
 // layerGradients returns the gradient of Σ out·seed with respect to each node of wrt, by the

@@ -62,11 +62,7 @@ func (n *network) param(scope, name string) *Node {
 func (n *network) batchNorm(scope string, xs []*Node) []*Node {
 	gamma, beta := n.param(scope, "gamma"), n.param(scope, "beta")
 	if !n.training && !n.cfg.EvalBatchStats {
-		ys := make([]*Node, len(xs))
-		for p, x := range xs {
-			ys[p] = batchNormInfer(n.k, x, gamma, beta, n.param(scope, "running_mean"), n.param(scope, "running_var"))
-		}
-		return ys
+		return batchNormInfer(n.k, xs, gamma, beta, n.param(scope, "running_mean"), n.param(scope, "running_var"))
 	}
 	ys, mean, variance := n.k.batchNorm(xs, gamma, beta)
 	if n.training {
@@ -119,7 +115,7 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 		n.partSizes[p] = imgs.Shape().Dimensions[0]
 		parts[p] = n.k.fromImages(imgs)
 	}
-	out[0] = n.eachPart(n.batchNorm(stemScope+"/bn", parts), func(x *Node) *Node {
+	out[0] = eachPart(n.batchNorm(stemScope+"/bn", parts), func(x *Node) *Node {
 		return n.k.pointwise(x, n.param(stemScope, "weights"))
 	})
 	n.assertNodeShape(out[0], 0, h, w)
@@ -153,9 +149,9 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 		}
 		x := n.batchNorm(nodeScope(j)+"/bn", in)
 		if j < N-1 {
-			x = n.eachPart(x, func(x *Node) *Node { return n.applyOp(j, a.Op(j), x) })
+			x = eachPart(x, func(x *Node) *Node { return n.applyOp(j, a.Op(j), x) })
 		}
-		out[j] = n.eachPart(x, n.k.fuzzyReLU)
+		out[j] = eachPart(x, n.k.fuzzyReLU)
 		n.assertNodeShape(out[j], j, h, w)
 	}
 
@@ -164,7 +160,7 @@ func (n *network) logits(a *arch.Arch, images *Node) *Node {
 }
 
 // eachPart applies layer to each batch part of an activation.
-func (n *network) eachPart(xs []*Node, layer func(*Node) *Node) []*Node {
+func eachPart(xs []*Node, layer func(*Node) *Node) []*Node {
 	ys := make([]*Node, len(xs))
 	for p, x := range xs {
 		ys[p] = layer(x)
